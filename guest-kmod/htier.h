@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * htier.ko internals: the one context the module runs from, the sampler
+ * operations table, and the entry points each file offers the others.
+ */
+#ifndef HTIER_H
+#define HTIER_H
+
+#include <linux/kobject.h>
+#include <linux/mutex.h>
+#include <linux/nodemask.h>
+#include <linux/spinlock.h>
+#include <linux/atomic.h>
+#include <linux/wait.h>
+#include "hotness.h"
+#include "policy.h"
+
+enum htier_sampler_id {
+	HTIER_SAMPLER_AUTO,
+	HTIER_SAMPLER_PEBS,
+	HTIER_SAMPLER_ABIT,
+	NR_HTIER_SAMPLERS,
+};
+
+extern const char * const htier_sampler_names[NR_HTIER_SAMPLERS];
+
+struct htier_ctx;
+
+/**
+ * struct htier_sampler_ops - one way of finding accessed pages
+ * @start:	set up (probe the hardware); on failure write why into
+ *		ctx->sampler_reason and return an error.
+ * @collect:	called once a round by the htier thread: feed the hotness
+ *		table with this round's accesses and the pages' residency.
+ * @stop:	tear down; NULL if nothing to do.
+ */
+struct htier_sampler_ops {
+	const char *name;
+	int (*start)(struct htier_ctx *ctx);
+	void (*collect)(struct htier_ctx *ctx);
+	void (*stop)(struct htier_ctx *ctx);
+};
+
+extern const struct htier_sampler_ops htier_abit_ops;
+extern const struct htier_sampler_ops htier_pebs_ops;
+
+#define HTIER_MAX_MMS	1024
+
+/* One managed address space; slot i of ctx->mms has table slot id i + 1. */
+struct htier_mm {
+	struct mm_struct *mm;	/* mmgrab()ed; NULL if the slot is free */
+	pid_t tgid;
+	u32 round;		/* last round the process was in scope */
+};
+
+struct htier_stats {
+	atomic64_t promoted_pages, demoted_pages;
+	atomic64_t promote_failed, demote_failed;
+	atomic64_t samples, samples_fast, samples_slow;
+	atomic64_t rounds, thp_split;
+	/* Snapshots the thread publishes each round (read by sysfs). */
+	u64 fast_resident_bytes, slow_resident_bytes, other_resident_bytes;
+	u64 hot_set_bytes, active_bytes, tracked_pages, managed_processes;
+	u64 last_round_us, last_migrate_us, table_full;
+	u64 histogram[HTIER_NR_BINS];
+};
+
+struct htier_ctx {
+	/* Serialises configuration changes against the thread's round. */
+	struct mutex lock;
+	struct task_struct *thread;
+	wait_queue_head_t wait;
+	bool kick;
+
+	/* Settings (written under lock). */
+	bool enabled;
+	enum htier_sampler_id sampler_req;
+	enum htier_sampler_id sampler_active;
+	const struct htier_sampler_ops *ops;
+	char sampler_reason[160];
+	nodemask_t fast_nodes, slow_nodes;
+	u64 quota_bytes;		/* U64_MAX: no limit but capacity */
+	u32 scan_interval_ms;
+	u32 cooling_period_scans;
+	u32 migrate_max_mbps;		/* 0: unlimited */
+	u32 migrate_batch_pages;	/* most pages per direction per round */
+	pid_t scope_pids[16];
+	u32 nr_scope_pids;		/* 0: every user process */
+	char scope_cgroup[256];		/* "": no cgroup restriction */
+	struct cgroup *cgroup;		/* resolved scope_cgroup, referenced */
+	u32 pebs_sample_period;
+	u32 pebs_cpu_permil;
+
+	/* Thread-owned state. */
+	struct htier_table table;
+	struct htier_mm mms[HTIER_MAX_MMS];
+	u32 round;
+	u64 *promote_keys, *demote_keys;
+	u32 max_keys;
+
+	/* Published for sysfs, under stats_lock. */
+	spinlock_t stats_lock;
+	struct htier_stats stats;
+
+	struct kobject *kobj;
+};
+
+extern struct htier_ctx htier;
+
+/* main.c */
+void htier_kick(struct htier_ctx *ctx);
+int htier_select_sampler(struct htier_ctx *ctx, enum htier_sampler_id id);
+enum htier_tier htier_node_tier(struct htier_ctx *ctx, int nid);
+
+/* sysfs.c */
+int htier_sysfs_init(struct htier_ctx *ctx);
+void htier_sysfs_exit(struct htier_ctx *ctx);
+
+/* scope.c */
+void htier_scope_refresh(struct htier_ctx *ctx);
+void htier_scope_release_all(struct htier_ctx *ctx);
+struct mm_struct *htier_scope_get_mm(struct htier_ctx *ctx, u32 slot);
+u32 htier_scope_slot_of_tgid(struct htier_ctx *ctx, pid_t tgid);
+int htier_scope_set_cgroup(struct htier_ctx *ctx, const char *path);
+
+/* walk.c */
+void htier_walk_all(struct htier_ctx *ctx, bool clear_young);
+
+/* migrate.c */
+void htier_migrate_round(struct htier_ctx *ctx, const struct htier_plan *plan);
+
+#endif /* HTIER_H */

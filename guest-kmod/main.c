@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * htier.ko: tiered memory for a VM's guest.  Finds the hot pages of the
+ * managed processes (PEBS samples, or page-table accessed bits) and keeps
+ * them on the fast NUMA nodes, the cold ones on the slow nodes, never using
+ * more than quota_bytes of fast memory for managed pages.
+ *
+ * This file holds the module's lifecycle and its one kernel thread, whose
+ * round is: refresh the scope, collect samples, age and expire the hotness
+ * table, plan against the quota, migrate, publish the statistics.
+ */
+#define pr_fmt(fmt) "htier: " fmt
+
+#include <linux/cgroup.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mmzone.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/vmstat.h>
+#include "htier.h"
+#include "htier_trace.h"
+
+struct htier_ctx htier;
+
+const char * const htier_sampler_names[NR_HTIER_SAMPLERS] = {
+	[HTIER_SAMPLER_AUTO] = "auto",
+	[HTIER_SAMPLER_PEBS] = "pebs",
+	[HTIER_SAMPLER_ABIT] = "abit",
+};
+
+static char *sampler = "auto";
+module_param(sampler, charp, 0444);
+MODULE_PARM_DESC(sampler, "initial sampler: auto, pebs or abit");
+static bool enabled = true;
+module_param(enabled, bool, 0444);
+MODULE_PARM_DESC(enabled, "start tracking and migrating at load");
+
+/* Table entries kept for scans that missed a page before it is forgotten. */
+#define HTIER_EXPIRE_EPOCHS	2
+
+/**
+ * htier_kick() - wake the thread so a setting takes effect now
+ * @ctx: the module context
+ */
+void htier_kick(struct htier_ctx *ctx)
+{
+	WRITE_ONCE(ctx->kick, true);
+	wake_up_interruptible(&ctx->wait);
+}
+
+/**
+ * htier_node_tier() - which tier a node belongs to
+ * @ctx: the module context
+ * @nid: a node id
+ *
+ * Return: HTIER_TIER_FAST, HTIER_TIER_SLOW or HTIER_TIER_OTHER.
+ */
+enum htier_tier htier_node_tier(struct htier_ctx *ctx, int nid)
+{
+	if (node_isset(nid, ctx->fast_nodes))
+		return HTIER_TIER_FAST;
+	if (node_isset(nid, ctx->slow_nodes))
+		return HTIER_TIER_SLOW;
+	return HTIER_TIER_OTHER;
+}
+
+static void htier_set_reason(struct htier_ctx *ctx, const char *fmt, ...)
+{
+	va_list args;
+
+	spin_lock(&ctx->stats_lock);
+	va_start(args, fmt);
+	vscnprintf(ctx->sampler_reason, sizeof(ctx->sampler_reason), fmt, args);
+	va_end(args);
+	spin_unlock(&ctx->stats_lock);
+}
+
+/**
+ * htier_select_sampler() - switch samplers
+ * @ctx: the module context, lock held
+ * @id: the sampler asked for; auto picks pebs when it really yields data
+ *	addresses, else abit
+ *
+ * Return: 0, or the error of an explicitly requested sampler that cannot
+ * run here (then nothing changes and sampler_reason says why).
+ */
+int htier_select_sampler(struct htier_ctx *ctx, enum htier_sampler_id id)
+{
+	const struct htier_sampler_ops *old = ctx->ops;
+	char why[sizeof(ctx->sampler_reason)];
+	int err;
+
+	if (old && old->stop)
+		old->stop(ctx);
+	ctx->ops = NULL;
+
+	if (id == HTIER_SAMPLER_PEBS || id == HTIER_SAMPLER_AUTO) {
+		err = htier_pebs_ops.start(ctx);
+		if (!err) {
+			ctx->ops = &htier_pebs_ops;
+			ctx->sampler_req = id;
+			ctx->sampler_active = HTIER_SAMPLER_PEBS;
+			htier_set_reason(ctx, "%s: PEBS gives data addresses",
+					 htier_sampler_names[id]);
+			pr_info("sampler %s: pebs\n", htier_sampler_names[id]);
+			return 0;
+		}
+		strscpy(why, ctx->sampler_reason, sizeof(why));
+		if (id == HTIER_SAMPLER_PEBS) {
+			pr_warn("sampler pebs refused: %s; staying with %s\n",
+				why, old ? old->name : "none");
+			/* Put the previous sampler back, reason kept. */
+			if (old && !old->start(ctx))
+				ctx->ops = old;
+			htier_set_reason(ctx, "pebs refused: %s; running %s",
+					 why, ctx->ops ? ctx->ops->name : "none");
+			return err;
+		}
+		htier_abit_ops.start(ctx);
+		ctx->ops = &htier_abit_ops;
+		ctx->sampler_req = id;
+		ctx->sampler_active = HTIER_SAMPLER_ABIT;
+		htier_set_reason(ctx, "auto: abit, because pebs is unusable: %s",
+				 why);
+		pr_info("sampler auto: abit (pebs unusable: %s)\n", why);
+		return 0;
+	}
+
+	htier_abit_ops.start(ctx);
+	ctx->ops = &htier_abit_ops;
+	ctx->sampler_req = id;
+	ctx->sampler_active = HTIER_SAMPLER_ABIT;
+	htier_set_reason(ctx, "abit: selected");
+	pr_info("sampler abit\n");
+	return 0;
+}
+
+/* Fast capacity for managed pages: what they hold plus what is free. */
+static u64 htier_fast_capacity_pages(struct htier_ctx *ctx, u64 managed_fast)
+{
+	u64 free = 0;
+	int nid;
+
+	for_each_node_mask(nid, ctx->fast_nodes) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+		int z;
+
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &pgdat->node_zones[z];
+			u64 f = zone_page_state(zone, NR_FREE_PAGES);
+			u64 keep = high_wmark_pages(zone) * 2;
+
+			if (populated_zone(zone) && f > keep)
+				free += f - keep;
+		}
+	}
+	return managed_fast + free;
+}
+
+static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
+			  const struct htier_plan *plan, u64 round_us,
+			  u64 migrate_us)
+{
+	u64 tier_pages[NR_HTIER_TIERS] = {}, active = 0;
+	int t, b;
+
+	for (t = 0; t < NR_HTIER_TIERS; t++)
+		for (b = 0; b < HTIER_NR_BINS; b++) {
+			tier_pages[t] += h->pages[t][b];
+			if (b)
+				active += h->pages[t][b];
+		}
+
+	spin_lock(&ctx->stats_lock);
+	ctx->stats.fast_resident_bytes = tier_pages[HTIER_TIER_FAST] << PAGE_SHIFT;
+	ctx->stats.slow_resident_bytes = tier_pages[HTIER_TIER_SLOW] << PAGE_SHIFT;
+	ctx->stats.other_resident_bytes = tier_pages[HTIER_TIER_OTHER] << PAGE_SHIFT;
+	ctx->stats.hot_set_bytes = plan->hot_pages << PAGE_SHIFT;
+	ctx->stats.active_bytes = active << PAGE_SHIFT;
+	ctx->stats.tracked_pages = ctx->table.nr_used;
+	ctx->stats.table_full = ctx->table.nr_full;
+	ctx->stats.last_round_us = round_us;
+	ctx->stats.last_migrate_us = migrate_us;
+	for (b = 0; b < HTIER_NR_BINS; b++)
+		ctx->stats.histogram[b] = h->pages[HTIER_TIER_FAST][b] +
+					  h->pages[HTIER_TIER_SLOW][b] +
+					  h->pages[HTIER_TIER_OTHER][b];
+	spin_unlock(&ctx->stats_lock);
+}
+
+/* Pages one direction may move this round under the rate limit. */
+static u64 htier_round_budget(struct htier_ctx *ctx)
+{
+	u64 budget = ctx->migrate_batch_pages;
+
+	if (ctx->migrate_max_mbps) {
+		u64 rate = (u64)ctx->migrate_max_mbps * ctx->scan_interval_ms *
+			   (1000000 / 1000) >> PAGE_SHIFT;
+
+		budget = min_t(u64, budget, max_t(u64, rate, 1));
+	}
+	return min_t(u64, budget, ctx->max_keys);
+}
+
+/* One round; ctx->lock held. */
+static void htier_round(struct htier_ctx *ctx)
+{
+	struct htier_policy_params params = { .min_promote_bin = 1 };
+	struct htier_hist hist;
+	struct htier_plan plan;
+	u64 t0 = ktime_get_ns(), t1, fast, quota;
+	int b;
+
+	htier_scope_refresh(ctx);
+	ctx->ops->collect(ctx);
+	if (ctx->table.epoch % ctx->cooling_period_scans == 0)
+		htier_table_cool(&ctx->table, 1);
+	htier_table_expire(&ctx->table, HTIER_EXPIRE_EPOCHS);
+	htier_table_histogram(&ctx->table, &hist);
+
+	fast = 0;
+	for (b = 0; b < HTIER_NR_BINS; b++)
+		fast += hist.pages[HTIER_TIER_FAST][b];
+	quota = ctx->quota_bytes == U64_MAX ? U64_MAX :
+		ctx->quota_bytes >> PAGE_SHIFT;
+	params.quota_pages = min_t(u64, quota,
+				   htier_fast_capacity_pages(ctx, fast));
+	params.max_promote = htier_round_budget(ctx);
+	params.max_demote = params.max_promote;
+	if (nodes_empty(ctx->slow_nodes) || nodes_empty(ctx->fast_nodes))
+		params.max_promote = params.max_demote = 0;
+	htier_plan_compute(&hist, &params, &plan);
+	trace_htier_round(ctx->table.nr_used, plan.hot_pages, fast,
+			  params.quota_pages, plan.nr_promote, plan.nr_demote);
+
+	t1 = ktime_get_ns();
+	if (plan.nr_promote || plan.nr_demote)
+		htier_migrate_round(ctx, &plan);
+	atomic64_inc(&ctx->stats.rounds);
+	htier_publish(ctx, &hist, &plan, (ktime_get_ns() - t0) / 1000,
+		      (ktime_get_ns() - t1) / 1000);
+}
+
+static int htier_thread(void *data)
+{
+	struct htier_ctx *ctx = data;
+
+	while (!kthread_should_stop()) {
+		mutex_lock(&ctx->lock);
+		if (ctx->enabled && ctx->ops)
+			htier_round(ctx);
+		mutex_unlock(&ctx->lock);
+		wait_event_interruptible_timeout(ctx->wait,
+				kthread_should_stop() || READ_ONCE(ctx->kick),
+				msecs_to_jiffies(READ_ONCE(ctx->scan_interval_ms)));
+		WRITE_ONCE(ctx->kick, false);
+	}
+	return 0;
+}
+
+static void htier_default_nodes(struct htier_ctx *ctx)
+{
+	int nid;
+
+	nodes_clear(ctx->fast_nodes);
+	nodes_clear(ctx->slow_nodes);
+	for_each_node_state(nid, N_MEMORY) {
+		if (node_state(nid, N_CPU))
+			node_set(nid, ctx->fast_nodes);
+		else
+			node_set(nid, ctx->slow_nodes);
+	}
+}
+
+static int __init htier_init(void)
+{
+	struct htier_ctx *ctx = &htier;
+	u64 capacity;
+	int err, id;
+
+	mutex_init(&ctx->lock);
+	spin_lock_init(&ctx->stats_lock);
+	init_waitqueue_head(&ctx->wait);
+	ctx->quota_bytes = U64_MAX;
+	ctx->scan_interval_ms = 500;
+	ctx->cooling_period_scans = 8;
+	ctx->migrate_max_mbps = 0;
+	ctx->migrate_batch_pages = 4096;
+	ctx->pebs_sample_period = 10007;
+	ctx->pebs_cpu_permil = 10;
+	ctx->enabled = enabled;
+	htier_default_nodes(ctx);
+
+	/* Two entries per page of RAM keeps probes short; 16 bytes each. */
+	capacity = roundup_pow_of_two(max_t(u64, totalram_pages() * 2, 4096));
+	capacity = min_t(u64, capacity, 1ULL << 26);
+	ctx->table.pages = vmalloc(capacity * sizeof(struct htier_page));
+	ctx->max_keys = 65536;
+	ctx->promote_keys = kvmalloc_array(ctx->max_keys, sizeof(u64),
+					   GFP_KERNEL);
+	ctx->demote_keys = kvmalloc_array(ctx->max_keys, sizeof(u64),
+					  GFP_KERNEL);
+	err = -ENOMEM;
+	if (!ctx->table.pages || !ctx->promote_keys || !ctx->demote_keys)
+		goto out_free;
+	htier_table_init(&ctx->table, ctx->table.pages, (u32)capacity);
+
+	id = match_string(htier_sampler_names, NR_HTIER_SAMPLERS, sampler);
+	err = -EINVAL;
+	if (id < 0) {
+		pr_err("unknown sampler '%s' (auto, pebs, abit)\n", sampler);
+		goto out_free;
+	}
+	mutex_lock(&ctx->lock);
+	err = htier_select_sampler(ctx, id);
+	mutex_unlock(&ctx->lock);
+	if (err)
+		goto out_free;
+
+	if (nodes_empty(ctx->slow_nodes))
+		pr_warn("no CPU-less (slow) node found: set slow_nodes to tier\n");
+
+	err = htier_sysfs_init(ctx);
+	if (err)
+		goto out_sampler;
+	ctx->thread = kthread_run(htier_thread, ctx, "htierd");
+	if (IS_ERR(ctx->thread)) {
+		err = PTR_ERR(ctx->thread);
+		goto out_sysfs;
+	}
+	pr_info("loaded: fast nodes %*pbl, slow nodes %*pbl, %llu table entries\n",
+		nodemask_pr_args(&ctx->fast_nodes),
+		nodemask_pr_args(&ctx->slow_nodes), capacity);
+	return 0;
+
+out_sysfs:
+	htier_sysfs_exit(ctx);
+out_sampler:
+	if (ctx->ops && ctx->ops->stop)
+		ctx->ops->stop(ctx);
+out_free:
+	kvfree(ctx->promote_keys);
+	kvfree(ctx->demote_keys);
+	vfree(ctx->table.pages);
+	return err;
+}
+
+static void __exit htier_exit(void)
+{
+	struct htier_ctx *ctx = &htier;
+
+	/* sysfs first: no writer can race the teardown below. */
+	htier_sysfs_exit(ctx);
+	kthread_stop(ctx->thread);
+	mutex_lock(&ctx->lock);
+	if (ctx->ops && ctx->ops->stop)
+		ctx->ops->stop(ctx);
+	ctx->ops = NULL;
+	htier_scope_release_all(ctx);
+	if (ctx->cgroup)
+		cgroup_put(ctx->cgroup);
+	mutex_unlock(&ctx->lock);
+	kvfree(ctx->promote_keys);
+	kvfree(ctx->demote_keys);
+	vfree(ctx->table.pages);
+	pr_info("unloaded\n");
+}
+
+module_init(htier_init);
+module_exit(htier_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("htier: guest-side tiered memory management (hot pages on fast NUMA nodes)");

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * htier migration: carries out a round's selection with the exported
+ * migrate_vma_* API.  Selected pages are sorted by (slot, address) and moved
+ * in runs of contiguous pages: migrate_vma_setup() isolates and unmaps them
+ * (leaving migration entries, so the contents are stable), we allocate a
+ * page on the target node and copy into it, migrate_vma_pages() moves the
+ * struct page state and migrate_vma_finalize() maps the new pages, or the old
+ * ones again for anything that failed.  A page is never lost: until
+ * finalize, the source page holds the data and the PTE points at it through
+ * a migration entry; every page the API could not take is put back by it.
+ *
+ * A PMD-mapped THP is moved as a 512-page run: migrate_vma_setup() splits it
+ * first (6.1 has no THP migration through this API), counted in thp_split.
+ * Demotions run before promotions so that fast usage only drops first.
+ */
+#define pr_fmt(fmt) "htier: " fmt
+
+#include <linux/highmem.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sort.h>
+#include "htier.h"
+
+#define CREATE_TRACE_POINTS
+#include "htier_trace.h"
+
+#define HTIER_RUN_MAX	HTIER_HUGE_PAGES
+
+/* Only the htier thread migrates; these are its scratch arrays. */
+static unsigned long htier_src[HTIER_RUN_MAX];
+static unsigned long htier_dst[HTIER_RUN_MAX];
+
+struct htier_move {
+	struct htier_ctx *ctx;
+	bool promote;
+	const nodemask_t *target_nodes;
+	enum htier_tier target_tier;
+	int next_nid;		/* round-robin start among target nodes */
+	u64 moved, failed;
+};
+
+static int htier_cmp_key(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct page *htier_alloc_target(struct htier_move *mv)
+{
+	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_THISNODE |
+			  __GFP_NOWARN | __GFP_NORETRY;
+	int nid, tries = nodes_weight(*mv->target_nodes);
+
+	nid = mv->next_nid;
+	while (tries-- > 0) {
+		struct page *page;
+
+		nid = next_node_in(nid, *mv->target_nodes);
+		if (nid >= MAX_NUMNODES)
+			return NULL;
+		page = alloc_pages_node(nid, gfp, 0);
+		if (page) {
+			mv->next_nid = nid;
+			return page;
+		}
+	}
+	return NULL;
+}
+
+/* Move the pages of [start, start + nr pages) of @mm; mmap lock held. */
+static void htier_move_run(struct htier_move *mv, struct mm_struct *mm,
+			   pid_t tgid, unsigned long start, unsigned int nr)
+{
+	struct vm_area_struct *vma = find_vma(mm, start);
+	unsigned long end = start + ((unsigned long)nr << PAGE_SHIFT);
+	struct migrate_vma args = {};
+	unsigned int moved = 0, failed = 0;
+	u64 t0 = ktime_get_ns();
+	unsigned long i;
+
+	if (!vma || vma->vm_start > start || vma->vm_end < end ||
+	    !vma_is_anonymous(vma)) {
+		/* Unmapped since the scan: nothing to move, nothing lost. */
+		return;
+	}
+	args.vma = vma;
+	args.start = start;
+	args.end = end;
+	args.src = htier_src;
+	args.dst = htier_dst;
+	args.flags = MIGRATE_VMA_SELECT_SYSTEM;
+	if (migrate_vma_setup(&args)) {
+		mv->failed += nr;
+		return;
+	}
+
+	for (i = 0; i < args.npages; i++) {
+		struct page *page = migrate_pfn_to_page(args.src[i]);
+		struct page *newpage;
+
+		args.dst[i] = 0;
+		if (!page)
+			continue;	/* a hole or the zero page */
+		if (!(args.src[i] & MIGRATE_PFN_MIGRATE)) {
+			failed++;	/* pinned, locked or busy */
+			continue;
+		}
+		if (htier_node_tier(mv->ctx, page_to_nid(page)) ==
+		    mv->target_tier)
+			continue;
+		newpage = htier_alloc_target(mv);
+		if (!newpage) {
+			failed++;
+			continue;
+		}
+		lock_page(newpage);
+		/* migrate_vma_pages() moves page state, not the contents. */
+		copy_highpage(newpage, page);
+		args.dst[i] = migrate_pfn(page_to_pfn(newpage));
+	}
+
+	migrate_vma_pages(&args);
+	for (i = 0; i < args.npages; i++) {
+		if (!args.dst[i])
+			continue;
+		if (args.src[i] & MIGRATE_PFN_MIGRATE)
+			moved++;
+		else
+			failed++;
+	}
+	/* Maps the new pages, restores the old ones, frees unused targets. */
+	migrate_vma_finalize(&args);
+
+	mv->moved += moved;
+	mv->failed += failed;
+	trace_htier_migrate_batch(mv->promote, tgid, start, moved, failed,
+				  ktime_get_ns() - t0);
+}
+
+/* After a move, the table knows where the run's first page went. */
+static void htier_note_moved(struct htier_move *mv, u64 key)
+{
+	struct htier_page *p = htier_table_find(&mv->ctx->table, key);
+
+	if (!p)
+		return;
+	if (p->flags & HTIER_PAGE_HUGE)
+		atomic64_inc(&mv->ctx->stats.thp_split);
+	p->tier = mv->target_tier;
+	p->flags &= ~HTIER_PAGE_HUGE;
+}
+
+static u32 htier_run_len(struct htier_ctx *ctx, const u64 *keys, u32 n,
+			 u32 i, u32 *pages)
+{
+	struct htier_page *p = htier_table_find(&ctx->table, keys[i]);
+	u32 j;
+
+	if (p && (p->flags & HTIER_PAGE_HUGE)) {
+		*pages = HTIER_HUGE_PAGES;
+		return 1;
+	}
+	for (j = i + 1; j < n && j - i < 64; j++) {
+		p = htier_table_find(&ctx->table, keys[j]);
+		if (keys[j] != keys[j - 1] + 1 || (p && (p->flags & HTIER_PAGE_HUGE)))
+			break;
+	}
+	*pages = j - i;
+	return j - i;
+}
+
+static void htier_move_keys(struct htier_move *mv, u64 *keys, u32 n)
+{
+	struct htier_ctx *ctx = mv->ctx;
+	u32 i = 0;
+
+	sort(keys, n, sizeof(*keys), htier_cmp_key, NULL);
+	while (i < n && !kthread_should_stop()) {
+		u32 slot = htier_key_slot(keys[i]);
+		struct mm_struct *mm = htier_scope_get_mm(ctx, slot);
+		pid_t tgid = ctx->mms[slot - 1].tgid;
+
+		if (!mm) {
+			while (i < n && htier_key_slot(keys[i]) == slot)
+				i++;
+			continue;
+		}
+		mmap_read_lock(mm);
+		while (i < n && htier_key_slot(keys[i]) == slot) {
+			u32 pages, len = htier_run_len(ctx, keys, n, i, &pages);
+			unsigned long start = htier_key_vpn(keys[i]) << PAGE_SHIFT;
+			u32 j;
+
+			htier_move_run(mv, mm, tgid, start, pages);
+			for (j = i; j < i + len; j++)
+				htier_note_moved(mv, keys[j]);
+			i += len;
+			if (need_resched()) {
+				mmap_read_unlock(mm);
+				cond_resched();
+				mmap_read_lock(mm);
+			}
+		}
+		mmap_read_unlock(mm);
+		mmput(mm);
+	}
+}
+
+/**
+ * htier_migrate_round() - select and move this round's pages
+ * @ctx: the module context, lock held
+ * @plan: how many pages of each bin to move
+ */
+void htier_migrate_round(struct htier_ctx *ctx, const struct htier_plan *plan)
+{
+	struct htier_selection sel = {
+		.promote_keys = ctx->promote_keys,
+		.demote_keys = ctx->demote_keys,
+		.max_keys = ctx->max_keys,
+	};
+	struct htier_move down = {
+		.ctx = ctx, .promote = false,
+		.target_nodes = &ctx->slow_nodes,
+		.target_tier = HTIER_TIER_SLOW, .next_nid = NUMA_NO_NODE,
+	};
+	struct htier_move up = {
+		.ctx = ctx, .promote = true,
+		.target_nodes = &ctx->fast_nodes,
+		.target_tier = HTIER_TIER_FAST, .next_nid = NUMA_NO_NODE,
+	};
+
+	htier_plan_select(&ctx->table, plan, &sel);
+	if (sel.nr_demote_keys) {
+		htier_move_keys(&down, sel.demote_keys, sel.nr_demote_keys);
+		atomic64_add(down.moved, &ctx->stats.demoted_pages);
+		atomic64_add(down.failed, &ctx->stats.demote_failed);
+	}
+	/*
+	 * Promote only as far as the demotions made room: if some failed,
+	 * cut the promotions so the fast tier stays within the quota.
+	 */
+	if (sel.nr_promote_keys) {
+		u64 shortfall = sel.demote_pages > down.moved ?
+				sel.demote_pages - down.moved : 0;
+		u32 n = sel.nr_promote_keys;
+
+		if (shortfall && plan->nr_demote)
+			n = shortfall >= n ? 0 : n - (u32)shortfall;
+		htier_move_keys(&up, sel.promote_keys, n);
+		atomic64_add(up.moved, &ctx->stats.promoted_pages);
+		atomic64_add(up.failed, &ctx->stats.promote_failed);
+	}
+}

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * htier sysfs interface: /sys/kernel/mm/htier/ (settings) and its stats/
+ * directory (counters and the thread's published snapshot).  One value per
+ * file; a bad write fails with -EINVAL / -ERANGE / -EBUSY and changes
+ * nothing.  Every file is documented in guest-kmod/ABI.md.
+ */
+#define pr_fmt(fmt) "htier: " fmt
+
+#include <linux/kernel.h>
+#include <linux/kstrtox.h>
+#include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include "htier.h"
+
+#define HTIER_ATTR_RW(_name) \
+	static struct kobj_attribute _name##_attr = __ATTR_RW_MODE(_name, 0644)
+#define HTIER_ATTR_RO(_name) \
+	static struct kobj_attribute _name##_attr = __ATTR_RO_MODE(_name, 0444)
+
+/* ---- enabled ---------------------------------------------------------- */
+
+static ssize_t enabled_show(struct kobject *k, struct kobj_attribute *a,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(htier.enabled));
+}
+
+static ssize_t enabled_store(struct kobject *k, struct kobj_attribute *a,
+			     const char *buf, size_t count)
+{
+	bool on;
+	int err = kstrtobool(buf, &on);
+
+	if (err)
+		return err;
+	mutex_lock(&htier.lock);
+	WRITE_ONCE(htier.enabled, on);
+	mutex_unlock(&htier.lock);
+	htier_kick(&htier);
+	return count;
+}
+HTIER_ATTR_RW(enabled);
+
+/* ---- sampler ---------------------------------------------------------- */
+
+static ssize_t sampler_show(struct kobject *k, struct kobj_attribute *a,
+			    char *buf)
+{
+	int id, len = 0;
+
+	enum htier_sampler_id active = READ_ONCE(htier.sampler_active);
+
+	for (id = 0; id < NR_HTIER_SAMPLERS; id++)
+		len += sysfs_emit_at(buf, len, id == active ? "[%s]%s" : "%s%s",
+				     htier_sampler_names[id],
+				     id + 1 < NR_HTIER_SAMPLERS ? " " : "\n");
+	return len;
+}
+
+static ssize_t sampler_store(struct kobject *k, struct kobj_attribute *a,
+			     const char *buf, size_t count)
+{
+	int id, err;
+
+	id = sysfs_match_string(htier_sampler_names, buf);
+	if (id < 0)
+		return -EINVAL;
+	mutex_lock(&htier.lock);
+	err = htier_select_sampler(&htier, id);
+	mutex_unlock(&htier.lock);
+	return err ? err : count;
+}
+HTIER_ATTR_RW(sampler);
+
+static ssize_t sampler_reason_show(struct kobject *k, struct kobj_attribute *a,
+				   char *buf)
+{
+	ssize_t len;
+
+	spin_lock(&htier.stats_lock);
+	len = sysfs_emit(buf, "%s\n", htier.sampler_reason);
+	spin_unlock(&htier.stats_lock);
+	return len;
+}
+HTIER_ATTR_RO(sampler_reason);
+
+/* ---- node lists ------------------------------------------------------- */
+
+static ssize_t htier_nodes_store(nodemask_t *mine, const nodemask_t *other,
+				 const char *buf, size_t count)
+{
+	nodemask_t mask;
+	int err;
+
+	if (!strim((char *)buf)[0])
+		return -EINVAL;
+	err = nodelist_parse(buf, mask);
+	if (err)
+		return err;
+	if (nodes_empty(mask) || !nodes_subset(mask, node_states[N_MEMORY]))
+		return -EINVAL;
+	mutex_lock(&htier.lock);
+	if (nodes_intersects(mask, *other)) {
+		mutex_unlock(&htier.lock);
+		return -EINVAL;
+	}
+	*mine = mask;
+	mutex_unlock(&htier.lock);
+	htier_kick(&htier);
+	return count;
+}
+
+static ssize_t fast_nodes_show(struct kobject *k, struct kobj_attribute *a,
+			       char *buf)
+{
+	return sysfs_emit(buf, "%*pbl\n", nodemask_pr_args(&htier.fast_nodes));
+}
+
+static ssize_t fast_nodes_store(struct kobject *k, struct kobj_attribute *a,
+				const char *buf, size_t count)
+{
+	return htier_nodes_store(&htier.fast_nodes, &htier.slow_nodes, buf,
+				 count);
+}
+HTIER_ATTR_RW(fast_nodes);
+
+static ssize_t slow_nodes_show(struct kobject *k, struct kobj_attribute *a,
+			       char *buf)
+{
+	return sysfs_emit(buf, "%*pbl\n", nodemask_pr_args(&htier.slow_nodes));
+}
+
+static ssize_t slow_nodes_store(struct kobject *k, struct kobj_attribute *a,
+				const char *buf, size_t count)
+{
+	return htier_nodes_store(&htier.slow_nodes, &htier.fast_nodes, buf,
+				 count);
+}
+HTIER_ATTR_RW(slow_nodes);
+
+/* ---- quota_bytes ------------------------------------------------------ */
+
+static ssize_t quota_bytes_show(struct kobject *k, struct kobj_attribute *a,
+				char *buf)
+{
+	u64 q = READ_ONCE(htier.quota_bytes);
+
+	if (q == U64_MAX)
+		return sysfs_emit(buf, "max\n");
+	return sysfs_emit(buf, "%llu\n", q);
+}
+
+static ssize_t quota_bytes_store(struct kobject *k, struct kobj_attribute *a,
+				 const char *buf, size_t count)
+{
+	u64 q;
+	int err;
+
+	if (sysfs_streq(buf, "max")) {
+		q = U64_MAX;
+	} else {
+		err = kstrtou64(buf, 0, &q);
+		if (err)
+			return err;
+		if (q == U64_MAX)
+			return -ERANGE;
+	}
+	mutex_lock(&htier.lock);
+	WRITE_ONCE(htier.quota_bytes, q);
+	mutex_unlock(&htier.lock);
+	htier_kick(&htier);
+	return count;
+}
+HTIER_ATTR_RW(quota_bytes);
+
+/* ---- bounded integer tunables ----------------------------------------- */
+
+#define HTIER_U32_TUNABLE(_name, _min, _max)				\
+static ssize_t _name##_show(struct kobject *k, struct kobj_attribute *a,\
+			    char *buf)					\
+{									\
+	return sysfs_emit(buf, "%u\n", READ_ONCE(htier._name));		\
+}									\
+static ssize_t _name##_store(struct kobject *k, struct kobj_attribute *a,\
+			     const char *buf, size_t count)		\
+{									\
+	u32 v;								\
+	int err = kstrtou32(buf, 0, &v);				\
+									\
+	if (err)							\
+		return err;						\
+	if (v < (_min) || v > (_max))					\
+		return -ERANGE;						\
+	mutex_lock(&htier.lock);					\
+	WRITE_ONCE(htier._name, v);					\
+	mutex_unlock(&htier.lock);					\
+	htier_kick(&htier);						\
+	return count;							\
+}									\
+HTIER_ATTR_RW(_name)
+
+HTIER_U32_TUNABLE(scan_interval_ms, 10, 60000);
+HTIER_U32_TUNABLE(cooling_period_scans, 1, 1000);
+HTIER_U32_TUNABLE(migrate_max_mbps, 0, 1000000);
+HTIER_U32_TUNABLE(migrate_batch_pages, 1, 65536);
+HTIER_U32_TUNABLE(pebs_sample_period, 100, 10000000);
+HTIER_U32_TUNABLE(pebs_cpu_permil, 1, 500);
+
+/* ---- scope ------------------------------------------------------------ */
+
+static ssize_t scope_pids_show(struct kobject *k, struct kobj_attribute *a,
+			       char *buf)
+{
+	int i, len = 0;
+
+	mutex_lock(&htier.lock);
+	for (i = 0; i < htier.nr_scope_pids; i++)
+		len += sysfs_emit_at(buf, len, "%s%d", i ? "," : "",
+				     htier.scope_pids[i]);
+	len += sysfs_emit_at(buf, len, "\n");
+	mutex_unlock(&htier.lock);
+	return len;
+}
+
+/* "all" (or "0") manages every user process; else up to 16 pids, a,b,c. */
+static ssize_t scope_pids_store(struct kobject *k, struct kobj_attribute *a,
+				const char *buf, size_t count)
+{
+	pid_t pids[ARRAY_SIZE(htier.scope_pids)];
+	char *copy, *cur, *tok;
+	u32 n = 0;
+	int err = 0;
+
+	if (sysfs_streq(buf, "all") || sysfs_streq(buf, "0"))
+		goto apply;
+	copy = kstrdup(buf, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	cur = strim(copy);
+	if (!*cur)
+		err = -EINVAL;
+	while (!err && (tok = strsep(&cur, ",")) != NULL) {
+		s32 pid;
+
+		err = kstrtos32(strim(tok), 10, &pid);
+		if (!err && pid <= 0)
+			err = -EINVAL;
+		if (!err && n == ARRAY_SIZE(pids))
+			err = -ERANGE;
+		if (!err)
+			pids[n++] = pid;
+	}
+	kfree(copy);
+	if (err)
+		return err;
+apply:
+	mutex_lock(&htier.lock);
+	memcpy(htier.scope_pids, pids, n * sizeof(pids[0]));
+	htier.nr_scope_pids = n;
+	mutex_unlock(&htier.lock);
+	htier_kick(&htier);
+	return count;
+}
+HTIER_ATTR_RW(scope_pids);
+
+static ssize_t scope_cgroup_show(struct kobject *k, struct kobj_attribute *a,
+				 char *buf)
+{
+	ssize_t len;
+
+	mutex_lock(&htier.lock);
+	len = sysfs_emit(buf, "%s\n", htier.scope_cgroup);
+	mutex_unlock(&htier.lock);
+	return len;
+}
+
+static ssize_t scope_cgroup_store(struct kobject *k, struct kobj_attribute *a,
+				  const char *buf, size_t count)
+{
+	char *path = kstrndup(buf, PAGE_SIZE, GFP_KERNEL);
+	int err;
+
+	if (!path)
+		return -ENOMEM;
+	mutex_lock(&htier.lock);
+	err = htier_scope_set_cgroup(&htier, strim(path));
+	mutex_unlock(&htier.lock);
+	kfree(path);
+	if (!err)
+		htier_kick(&htier);
+	return err ? err : count;
+}
+HTIER_ATTR_RW(scope_cgroup);
+
+static struct attribute *htier_attrs[] = {
+	&enabled_attr.attr,
+	&sampler_attr.attr,
+	&sampler_reason_attr.attr,
+	&fast_nodes_attr.attr,
+	&slow_nodes_attr.attr,
+	&quota_bytes_attr.attr,
+	&scan_interval_ms_attr.attr,
+	&cooling_period_scans_attr.attr,
+	&migrate_max_mbps_attr.attr,
+	&migrate_batch_pages_attr.attr,
+	&pebs_sample_period_attr.attr,
+	&pebs_cpu_permil_attr.attr,
+	&scope_pids_attr.attr,
+	&scope_cgroup_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group htier_group = {
+	.attrs = htier_attrs,
+};
+
+/* ---- stats/ ----------------------------------------------------------- */
+
+#define HTIER_STAT_COUNTER(_name)					\
+static ssize_t _name##_show(struct kobject *k, struct kobj_attribute *a,\
+			    char *buf)					\
+{									\
+	return sysfs_emit(buf, "%lld\n",				\
+			  atomic64_read(&htier.stats._name));		\
+}									\
+HTIER_ATTR_RO(_name)
+
+#define HTIER_STAT_SNAPSHOT(_name)					\
+static ssize_t _name##_show(struct kobject *k, struct kobj_attribute *a,\
+			    char *buf)					\
+{									\
+	u64 v;								\
+									\
+	spin_lock(&htier.stats_lock);					\
+	v = htier.stats._name;						\
+	spin_unlock(&htier.stats_lock);					\
+	return sysfs_emit(buf, "%llu\n", v);				\
+}									\
+HTIER_ATTR_RO(_name)
+
+HTIER_STAT_COUNTER(promoted_pages);
+HTIER_STAT_COUNTER(demoted_pages);
+HTIER_STAT_COUNTER(promote_failed);
+HTIER_STAT_COUNTER(demote_failed);
+HTIER_STAT_COUNTER(samples);
+HTIER_STAT_COUNTER(samples_fast);
+HTIER_STAT_COUNTER(samples_slow);
+HTIER_STAT_COUNTER(rounds);
+HTIER_STAT_COUNTER(thp_split);
+HTIER_STAT_SNAPSHOT(fast_resident_bytes);
+HTIER_STAT_SNAPSHOT(slow_resident_bytes);
+HTIER_STAT_SNAPSHOT(other_resident_bytes);
+HTIER_STAT_SNAPSHOT(hot_set_bytes);
+HTIER_STAT_SNAPSHOT(active_bytes);
+HTIER_STAT_SNAPSHOT(tracked_pages);
+HTIER_STAT_SNAPSHOT(managed_processes);
+HTIER_STAT_SNAPSHOT(last_round_us);
+HTIER_STAT_SNAPSHOT(last_migrate_us);
+HTIER_STAT_SNAPSHOT(table_full);
+
+static ssize_t hotness_histogram_show(struct kobject *k,
+				      struct kobj_attribute *a, char *buf)
+{
+	u64 hist[HTIER_NR_BINS];
+	int b, len = 0;
+
+	spin_lock(&htier.stats_lock);
+	memcpy(hist, htier.stats.histogram, sizeof(hist));
+	spin_unlock(&htier.stats_lock);
+	for (b = 0; b < HTIER_NR_BINS; b++)
+		len += sysfs_emit_at(buf, len, "%llu%s", hist[b],
+				     b + 1 < HTIER_NR_BINS ? " " : "\n");
+	return len;
+}
+HTIER_ATTR_RO(hotness_histogram);
+
+static struct attribute *htier_stats_attrs[] = {
+	&fast_resident_bytes_attr.attr,
+	&slow_resident_bytes_attr.attr,
+	&other_resident_bytes_attr.attr,
+	&hot_set_bytes_attr.attr,
+	&active_bytes_attr.attr,
+	&promoted_pages_attr.attr,
+	&demoted_pages_attr.attr,
+	&promote_failed_attr.attr,
+	&demote_failed_attr.attr,
+	&samples_attr.attr,
+	&samples_fast_attr.attr,
+	&samples_slow_attr.attr,
+	&hotness_histogram_attr.attr,
+	&rounds_attr.attr,
+	&thp_split_attr.attr,
+	&tracked_pages_attr.attr,
+	&managed_processes_attr.attr,
+	&last_round_us_attr.attr,
+	&last_migrate_us_attr.attr,
+	&table_full_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group htier_stats_group = {
+	.name = "stats",
+	.attrs = htier_stats_attrs,
+};
+
+static const struct attribute_group *htier_groups[] = {
+	&htier_group,
+	&htier_stats_group,
+	NULL,
+};
+
+/**
+ * htier_sysfs_init() - create /sys/kernel/mm/htier
+ * @ctx: the module context
+ *
+ * Return: 0 or a negative errno.
+ */
+int htier_sysfs_init(struct htier_ctx *ctx)
+{
+	int err;
+
+	ctx->kobj = kobject_create_and_add("htier", mm_kobj);
+	if (!ctx->kobj)
+		return -ENOMEM;
+	err = sysfs_create_groups(ctx->kobj, htier_groups);
+	if (err) {
+		kobject_put(ctx->kobj);
+		ctx->kobj = NULL;
+	}
+	return err;
+}
+
+/**
+ * htier_sysfs_exit() - remove /sys/kernel/mm/htier
+ * @ctx: the module context
+ */
+void htier_sysfs_exit(struct htier_ctx *ctx)
+{
+	if (!ctx->kobj)
+		return;
+	sysfs_remove_groups(ctx->kobj, htier_groups);
+	kobject_put(ctx->kobj);
+	ctx->kobj = NULL;
+}

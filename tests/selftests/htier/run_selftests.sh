@@ -1,0 +1,21 @@
+#!/bin/sh
+# Guest side of the htier selftests: load the module, run every test
+# binary (each prints TAP), then the unload tests, each between markers the
+# host harness parses.
+cd /htier/tests || exit 1
+insmod /htier/htier.ko || { echo "HTIER-TAP-BEGIN load"; echo "not ok 1 insmod htier.ko"; echo "HTIER-TAP-END load"; exit 1; }
+rc=0
+for t in abi_test sampler_test tiering_test; do
+	[ -x "./$t" ] || continue
+	echo "HTIER-TAP-BEGIN $t"
+	"./$t"
+	r=$?
+	echo "HTIER-TAP-END $t $r"
+	[ $r -eq 0 ] || [ $r -eq 4 ] || rc=1
+done
+echo "HTIER-TAP-BEGIN rmmod_test"
+./rmmod_test.sh
+r=$?
+echo "HTIER-TAP-END rmmod_test $r"
+[ $r -eq 0 ] || rc=1
+exit $rc

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * htier tiering behaviour inside a guest with a fast node 0 and a CPU-less
+ * slow node 1.  Placement is checked independently of the module's own
+ * counters, with move_pages(2) status queries.
+ */
+#include "kselftest_harness.h"
+#include "htier_test.h"
+
+#define MIB		(1024UL * 1024)
+#define CONVERGE_S	60.0
+
+FIXTURE(tier) {
+	struct workload w;
+	size_t bytes;
+};
+
+FIXTURE_SETUP(tier)
+{
+	if (getuid())
+		SKIP(return, "needs root");
+	if (!htier_loaded())
+		SKIP(return, "htier module not loaded");
+	if (nr_memory_nodes() < 2)
+		SKIP(return, "needs a fast and a slow NUMA node");
+	memset(&self->w, 0, sizeof(self->w));
+	self->bytes = 0;
+}
+
+FIXTURE_TEARDOWN(tier)
+{
+	if (self->w.thread)
+		workload_stop(&self->w);
+	htier_reset();
+	if (self->w.base)
+		munmap(self->w.base, self->bytes);
+	free(self->w.is_hot);
+}
+
+/* Workload of @mib MiB filled on @node; hot pages per @hot_every / range. */
+static int setup_workload(struct workload *w, size_t *bytes, size_t mib,
+			  int node, size_t hot_first, size_t nr_hot,
+			  size_t hot_every)
+{
+	size_t i;
+
+	*bytes = mib * MIB;
+	w->npages = *bytes / PAGE_SZ;
+	w->base = alloc_on_node(*bytes, node);
+	w->is_hot = calloc(w->npages, 1);
+	if (!w->base || !w->is_hot)
+		return -1;
+	fill_pattern(w->base, w->npages);
+	if (unbind(w->base, *bytes))
+		return -1;
+	for (i = 0; i < nr_hot; i++) {
+		size_t p = hot_first + i * hot_every;
+
+		if (p < w->npages) {
+			w->is_hot[p] = 1;
+			w->nr_hot++;
+		}
+	}
+	return workload_start(w);
+}
+
+/*
+ * Wait until at least 90% of the hot pages are on node 0, checking at every
+ * poll that the workload's pages on node 0 never exceed @quota_pages.
+ * Returns the seconds it took, or -1.
+ */
+static double wait_hot_on_fast(struct __test_metadata *_metadata,
+			       struct workload *w, size_t quota_pages)
+{
+	double t0 = now_s();
+	size_t hot_on = 0, all_on = 0, max_on = 0;
+
+	while (now_s() - t0 < CONVERGE_S) {
+		if (placement(w, 0, &hot_on, &all_on))
+			return -1;
+		if (all_on > max_on)
+			max_on = all_on;
+		EXPECT_LE(all_on, quota_pages)
+			TH_LOG("%zu pages on node 0 > quota %zu", all_on, quota_pages);
+		if (hot_on * 10 >= w->nr_hot * 9) {
+			TH_LOG("%zu/%zu hot pages on node 0 after %.1fs, %zu pages on node 0 (quota %zu)",
+			       hot_on, w->nr_hot, now_s() - t0, all_on, quota_pages);
+			return now_s() - t0;
+		}
+		usleep(500000);
+	}
+	TH_LOG("only %zu/%zu hot pages on node 0 after %.0fs (max on node 0: %zu)",
+	       hot_on, w->nr_hot, CONVERGE_S, max_on);
+	return -1;
+}
+
+/*
+ * A 48 MiB workload wholly on the slow node, with a contiguous 8 MiB hot
+ * part: with a 16 MiB quota, >= 90% of the hot pages reach node 0 within a
+ * bounded time, and node 0 never holds more of its pages than the quota.
+ */
+TEST_F_TIMEOUT(tier, contiguous_hot_set_promoted_within_quota, 150)
+{
+	const size_t quota = 16 * MIB;
+
+	ASSERT_EQ(0, setup_workload(&self->w, &self->bytes, 48, 1,
+				    4 * MIB / PAGE_SZ, 8 * MIB / PAGE_SZ, 1));
+	ASSERT_EQ(0, htier_manage_self(quota));
+	ASSERT_LE(0, wait_hot_on_fast(_metadata, &self->w, quota / PAGE_SZ));
+	EXPECT_EQ(0, check_pattern(self->w.base, self->w.npages));
+}
+
+/*
+ * Scattered single 4 KiB hot pages (one in 16) are found as well: >= 90%
+ * of them reach node 0 within the quota.
+ */
+TEST_F_TIMEOUT(tier, scattered_hot_pages_promoted_within_quota, 150)
+{
+	const size_t quota = 8 * MIB;
+	size_t npages = 32 * MIB / PAGE_SZ;
+
+	ASSERT_EQ(0, setup_workload(&self->w, &self->bytes, 32, 1, 3,
+				    npages / 16, 16));
+	ASSERT_EQ(0, htier_manage_self(quota));
+	ASSERT_LE(0, wait_hot_on_fast(_metadata, &self->w, quota / PAGE_SZ));
+	EXPECT_EQ(0, check_pattern(self->w.base, self->w.npages));
+}
+
+/*
+ * Lowering the quota demotes cold pages before hot ones: a 32 MiB workload
+ * wholly on node 0 with an 8 MiB hot part; with a 12 MiB quota its node-0
+ * pages drop under the quota while >= 90% of the hot pages stay on node 0.
+ */
+TEST_F_TIMEOUT(tier, lower_quota_demotes_cold_first, 150)
+{
+	const size_t quota = 12 * MIB;
+	size_t hot_on = 0, all_on = 0;
+	double t0;
+
+	ASSERT_EQ(0, setup_workload(&self->w, &self->bytes, 32, 0,
+				    8 * MIB / PAGE_SZ, 8 * MIB / PAGE_SZ, 1));
+	ASSERT_EQ(0, htier_manage_self(-1));
+	sleep(3);	/* let the hot part warm up */
+	ASSERT_EQ(0, htier_writef("quota_bytes", "%lld", quota));
+	t0 = now_s();
+	while (now_s() - t0 < CONVERGE_S) {
+		ASSERT_EQ(0, placement(&self->w, 0, &hot_on, &all_on));
+		/* Cold first: hot pages never leave while cold ones remain. */
+		EXPECT_GE(hot_on * 10, self->w.nr_hot * 9)
+			TH_LOG("hot pages demoted: %zu/%zu on node 0, %zu total",
+			       hot_on, self->w.nr_hot, all_on);
+		if (all_on <= quota / PAGE_SZ)
+			break;
+		usleep(500000);
+	}
+	TH_LOG("after %.1fs: %zu pages on node 0 (quota %zu), %zu/%zu hot",
+	       now_s() - t0, all_on, quota / PAGE_SZ, hot_on, self->w.nr_hot);
+	EXPECT_LE(all_on, quota / PAGE_SZ);
+	EXPECT_GE(hot_on * 10, self->w.nr_hot * 9);
+	EXPECT_EQ(0, check_pattern(self->w.base, self->w.npages));
+}
+
+/*
+ * No byte is lost: pages moved back and forth many times (quota toggled
+ * between 0 and max while the hot part is read) keep their contents.
+ */
+TEST_F_TIMEOUT(tier, contents_intact_after_many_migrations, 150)
+{
+	long long moved0, moved1;
+	int i;
+
+	ASSERT_EQ(0, setup_workload(&self->w, &self->bytes, 16, 1, 0,
+				    16 * MIB / PAGE_SZ, 1));
+	moved0 = htier_read_ll("stats/promoted_pages") +
+		 htier_read_ll("stats/demoted_pages");
+	ASSERT_EQ(0, htier_manage_self(-1));
+	for (i = 0; i < 6; i++) {
+		ASSERT_EQ(0, htier_write("quota_bytes", i % 2 ? "0" : "max"));
+		sleep(2);
+	}
+	moved1 = htier_read_ll("stats/promoted_pages") +
+		 htier_read_ll("stats/demoted_pages");
+	TH_LOG("%lld pages migrated", moved1 - moved0);
+	EXPECT_GE(moved1 - moved0, (long long)self->w.npages);
+	workload_stop(&self->w);
+	self->w.thread = 0;
+	EXPECT_EQ(0, check_pattern(self->w.base, self->w.npages));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+// The placement plan and its selection: quota, limits and ordering
+// properties over many seeded random histograms, and the selection of keys
+// from a table (including huge entries).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "core_test_util.h"
+
+namespace htier::test {
+namespace {
+
+struct Case {
+  htier_hist hist{};
+  htier_policy_params params{};
+  uint64_t fast = 0;
+  uint64_t total = 0;
+};
+
+Case randomCase(std::mt19937_64& rng) {
+  Case c;
+  // Sparse histograms with a wide range of counts, like real ones.
+  uint64_t scale = 1ULL << (rng() % 20);
+  for (int b = 0; b < HTIER_NR_BINS; b++) {
+    for (htier_tier tier : {HTIER_TIER_FAST, HTIER_TIER_SLOW}) {
+      uint64_t n = rng() % 3 == 0 ? 0 : rng() % (scale + 1);
+      c.hist.pages[tier][b] = n;
+      c.total += n;
+      if (tier == HTIER_TIER_FAST)
+        c.fast += n;
+    }
+    c.hist.pages[HTIER_TIER_OTHER][b] = rng() % 5;  // must be ignored
+  }
+  switch (rng() % 4) {
+  case 0:  // fast within the quota
+    c.params.quota_pages = c.fast + rng() % (c.total + 1);
+    break;
+  case 1:  // fast over the quota (a lowered quota)
+    c.params.quota_pages = c.fast ? rng() % c.fast : 0;
+    break;
+  case 2:  // exactly full
+    c.params.quota_pages = c.fast;
+    break;
+  default:
+    c.params.quota_pages = rng() % (c.total + 2);
+  }
+  c.params.max_promote = rng() % 2 ? rng() % (scale * 4 + 1) : ~0ULL;
+  c.params.max_demote = 1 + (rng() % 2 ? rng() % (scale * 4 + 1) : ~0ULL - 1);
+  c.params.min_promote_bin = rng() % 5;
+  return c;
+}
+
+::testing::AssertionResult planIsSound(const Case& c, const htier_plan& p) {
+  const auto& h = c.hist;
+  const auto& q = c.params;
+  const uint32_t minBin = q.min_promote_bin ? q.min_promote_bin : 1;
+  uint64_t sumP = 0, sumD = 0;
+  int coldestPromoted = HTIER_NR_BINS, hottestDemoted = -1;
+  for (int b = 0; b < HTIER_NR_BINS; b++) {
+    sumP += p.promote[b];
+    sumD += p.demote[b];
+    if (p.promote[b] > h.pages[HTIER_TIER_SLOW][b])
+      return ::testing::AssertionFailure() << "promotes more than bin " << b
+                                           << " has on slow";
+    if (p.demote[b] > h.pages[HTIER_TIER_FAST][b])
+      return ::testing::AssertionFailure() << "demotes more than bin " << b
+                                           << " has on fast";
+    if (p.promote[b] && b < static_cast<int>(minBin))
+      return ::testing::AssertionFailure() << "promotes bin " << b
+                                           << " below min " << minBin;
+    if (p.promote[b])
+      coldestPromoted = std::min(coldestPromoted, b);
+    if (p.demote[b])
+      hottestDemoted = std::max(hottestDemoted, b);
+  }
+  if (sumP != p.nr_promote || sumD != p.nr_demote)
+    return ::testing::AssertionFailure() << "totals disagree with bins";
+  if (p.nr_promote > q.max_promote)
+    return ::testing::AssertionFailure() << "promotes beyond max_promote";
+  if (p.nr_demote > q.max_demote)
+    return ::testing::AssertionFailure() << "demotes beyond max_demote";
+  if (hottestDemoted >= coldestPromoted)
+    return ::testing::AssertionFailure()
+           << "demotes bin " << hottestDemoted << " while promoting bin "
+           << coldestPromoted;
+  const uint64_t after = c.fast - p.nr_demote + p.nr_promote;
+  if (c.fast <= q.quota_pages) {
+    if (after > q.quota_pages)
+      return ::testing::AssertionFailure()
+             << "fast grows to " << after << " > quota " << q.quota_pages;
+    // Demote only what the promotions need.
+    if (p.nr_demote > (c.fast + p.nr_promote > q.quota_pages
+                           ? c.fast + p.nr_promote - q.quota_pages
+                           : 0))
+      return ::testing::AssertionFailure() << "demotes more than needed";
+  } else {
+    if (after >= c.fast)
+      return ::testing::AssertionFailure()
+             << "over quota and fast does not shrink: " << c.fast << " -> "
+             << after;
+    if (after < q.quota_pages)
+      return ::testing::AssertionFailure() << "shrinks below the quota";
+    // Either it reaches the quota, or it is held back by max_demote alone
+    // (and then promotes nothing, as every promotion would need room).
+    if (after > q.quota_pages &&
+        (p.nr_promote != 0 || p.nr_demote != q.max_demote))
+      return ::testing::AssertionFailure()
+             << "over quota but demotes " << p.nr_demote << " only (max "
+             << q.max_demote << "), promotes " << p.nr_promote;
+  }
+  if (p.hot_pages > q.quota_pages)
+    return ::testing::AssertionFailure() << "hot set exceeds quota";
+  return ::testing::AssertionSuccess();
+}
+
+TEST(PolicyPlan, PropertiesOverRandomHistograms) {
+  std::mt19937_64 rng(20240601);
+  for (int i = 0; i < 200000; i++) {
+    Case c = randomCase(rng);
+    htier_plan plan;
+    htier_plan_compute(&c.hist, &c.params, &plan);
+    ASSERT_TRUE(planIsSound(c, plan)) << "case " << i << " quota "
+                                      << c.params.quota_pages << " fast "
+                                      << c.fast << " total " << c.total;
+  }
+}
+
+TEST(PolicyPlan, EmptyHistogramMovesNothing) {
+  htier_hist h{};
+  htier_policy_params q{100, 100, 100, 1};
+  htier_plan plan;
+  htier_plan_compute(&h, &q, &plan);
+  EXPECT_EQ(plan.nr_promote, 0u);
+  EXPECT_EQ(plan.nr_demote, 0u);
+  EXPECT_EQ(plan.hot_pages, 0u);
+}
+
+// The hot threshold is the coldest bin the quota reaches, so the hot set
+// fits the quota without a tuning knob.
+TEST(PolicyPlan, HotThresholdFollowsQuota) {
+  htier_hist h{};
+  h.pages[HTIER_TIER_SLOW][8] = 100;
+  h.pages[HTIER_TIER_SLOW][5] = 300;
+  h.pages[HTIER_TIER_SLOW][2] = 1000;
+  h.pages[HTIER_TIER_SLOW][0] = 5000;
+  htier_plan plan;
+  htier_policy_params q{100, ~0ULL, ~0ULL, 1};
+  htier_plan_compute(&h, &q, &plan);
+  EXPECT_EQ(plan.hot_bin, 8u);
+  EXPECT_EQ(plan.hot_pages, 100u);
+  EXPECT_EQ(plan.promote[8], 100u);
+  EXPECT_EQ(plan.nr_promote, 100u);
+  q.quota_pages = 250;
+  htier_plan_compute(&h, &q, &plan);
+  EXPECT_EQ(plan.hot_bin, 5u);
+  EXPECT_EQ(plan.hot_pages, 250u);
+  EXPECT_EQ(plan.promote[5], 150u);
+  // Quota beyond every heated page: cold (heat 0) pages are never promoted.
+  q.quota_pages = 100000;
+  htier_plan_compute(&h, &q, &plan);
+  EXPECT_EQ(plan.hot_bin, 2u);
+  EXPECT_EQ(plan.hot_pages, 1400u);
+  EXPECT_EQ(plan.nr_promote, 1400u);
+  EXPECT_EQ(plan.promote[0], 0u);
+}
+
+TEST(PolicyPlan, NeverPromotesBelowMinBin) {
+  htier_hist h{};
+  h.pages[HTIER_TIER_SLOW][1] = 10;
+  h.pages[HTIER_TIER_SLOW][2] = 10;
+  h.pages[HTIER_TIER_SLOW][3] = 10;
+  htier_plan plan;
+  htier_policy_params q{1000, ~0ULL, ~0ULL, 3};
+  htier_plan_compute(&h, &q, &plan);
+  EXPECT_EQ(plan.promote[3], 10u);
+  EXPECT_EQ(plan.nr_promote, 10u);
+}
+
+TEST(PolicyPlan, PromotionsRespectMaxPromoteHottestFirst) {
+  htier_hist h{};
+  h.pages[HTIER_TIER_SLOW][9] = 30;
+  h.pages[HTIER_TIER_SLOW][4] = 50;
+  htier_plan plan;
+  htier_policy_params q{1000, 40, ~0ULL, 1};
+  htier_plan_compute(&h, &q, &plan);
+  EXPECT_EQ(plan.promote[9], 30u);
+  EXPECT_EQ(plan.promote[4], 10u);
+  EXPECT_EQ(plan.nr_promote, 40u);
+}
+
+// Exchange: at a full quota a hotter slow page displaces a colder fast one.
+TEST(PolicyPlan, ExchangeAtFullQuota) {
+  htier_hist h{};
+  h.pages[HTIER_TIER_FAST][1] = 100;  // cold-ish, on fast
+  h.pages[HTIER_TIER_SLOW][6] = 40;   // hot, on slow
+  htier_plan plan;
+  htier_policy_params q{100, ~0ULL, ~0ULL, 1};
+  htier_plan_compute(&h, &q, &plan);
+  EXPECT_EQ(plan.promote[6], 40u);
+  EXPECT_EQ(plan.demote[1], 40u);
+  // A demotion limit cuts the promotions with it: the quota holds.
+  q.max_demote = 15;
+  htier_plan_compute(&h, &q, &plan);
+  EXPECT_EQ(plan.nr_demote, 15u);
+  EXPECT_EQ(plan.nr_promote, 15u);
+}
+
+// Lowering the quota demotes the coldest fast pages first, and no more than
+// needed to get under the new quota.
+TEST(PolicyPlan, LoweredQuotaDemotesColdestFirst) {
+  htier_hist h{};
+  h.pages[HTIER_TIER_FAST][0] = 10;
+  h.pages[HTIER_TIER_FAST][2] = 20;
+  h.pages[HTIER_TIER_FAST][5] = 30;
+  h.pages[HTIER_TIER_FAST][9] = 40;
+  htier_plan plan;
+  htier_policy_params q{65, ~0ULL, ~0ULL, 1};
+  htier_plan_compute(&h, &q, &plan);
+  EXPECT_EQ(plan.demote[0], 10u);
+  EXPECT_EQ(plan.demote[2], 20u);
+  EXPECT_EQ(plan.demote[5], 5u);
+  EXPECT_EQ(plan.demote[9], 0u);
+  EXPECT_EQ(plan.nr_demote, 35u);
+  EXPECT_EQ(plan.nr_promote, 0u);
+  // With a per-round limit it still starts from the coldest.
+  q.max_demote = 12;
+  htier_plan_compute(&h, &q, &plan);
+  EXPECT_EQ(plan.demote[0], 10u);
+  EXPECT_EQ(plan.demote[2], 2u);
+  EXPECT_EQ(plan.nr_demote, 12u);
+}
+
+// The same on a table: after the quota drops, the pages left on fast are
+// exactly the hottest ones.
+TEST(PolicySelect, LoweredQuotaKeepsHottestOnFast) {
+  Table t(4096);
+  for (uint64_t v = 0; v < 1000; v++)
+    t.record(htier_key(1, v), static_cast<uint32_t>(1u << (v % 10)) - 1,
+             HTIER_TIER_FAST);
+  htier_policy_params q{300, 4096, 4096, 1};
+  Round r = applyRound(t, q);
+  EXPECT_EQ(r.demoted, 700u);
+  EXPECT_EQ(r.fastAfter, 300u);
+  // heat 2^k - 1 puts page v in bin v % 10; bins 7, 8, 9 hold 300 pages.
+  for (const auto& p : t.entries()) {
+    if (p.key) {
+      EXPECT_EQ(p.tier == HTIER_TIER_FAST, htier_heat_bin(p.heat) >= 7)
+          << "heat " << p.heat;
+    }
+  }
+}
+
+TEST(PolicySelect, PicksExactlyThePlannedPagesPerBin) {
+  Table t(1024);
+  std::mt19937 rng(3);
+  for (uint64_t v = 0; v < 800; v++)
+    t.record(htier_key(1, v), rng() % 200,
+             v % 2 ? HTIER_TIER_FAST : HTIER_TIER_SLOW);
+  htier_hist h = t.histogram();
+  htier_policy_params q{300, 50, 1000, 1};
+  htier_plan plan;
+  htier_plan_compute(&h, &q, &plan);
+  std::vector<uint64_t> up(1024), down(1024);
+  htier_selection sel{up.data(), down.data(), 1024, 0, 0, 0, 0};
+  htier_plan_select(t.get(), &plan, &sel);
+  EXPECT_EQ(sel.promote_pages, plan.nr_promote);
+  EXPECT_EQ(sel.demote_pages, plan.nr_demote);
+  uint64_t perBin[2][HTIER_NR_BINS] = {};
+  for (uint32_t i = 0; i < sel.nr_promote_keys; i++) {
+    htier_page* p = t.find(up[i]);
+    ASSERT_EQ(p->tier, HTIER_TIER_SLOW);
+    perBin[0][htier_heat_bin(p->heat)]++;
+  }
+  for (uint32_t i = 0; i < sel.nr_demote_keys; i++) {
+    htier_page* p = t.find(down[i]);
+    ASSERT_EQ(p->tier, HTIER_TIER_FAST);
+    perBin[1][htier_heat_bin(p->heat)]++;
+  }
+  for (int b = 0; b < HTIER_NR_BINS; b++) {
+    EXPECT_EQ(perBin[0][b], plan.promote[b]);
+    EXPECT_EQ(perBin[1][b], plan.demote[b]);
+  }
+}
+
+TEST(PolicySelect, NothingPlannedSelectsNothing) {
+  Table t(64);
+  t.record(htier_key(1, 1), 9, HTIER_TIER_SLOW);
+  htier_plan plan{};
+  uint64_t up[4], down[4];
+  htier_selection sel{up, down, 4, 7, 7, 7, 7};
+  htier_plan_select(t.get(), &plan, &sel);
+  EXPECT_EQ(sel.nr_promote_keys, 0u);
+  EXPECT_EQ(sel.nr_demote_keys, 0u);
+  EXPECT_EQ(sel.promote_pages, 0u);
+}
+
+// A huge entry moves whole, never overshooting its bin's count; and when the
+// only fast pages that the plan would demote are huge entries too big for
+// the planned count, promotions are held back so that the quota still holds.
+TEST(PolicySelect, HugeEntriesNeverBreakTheQuota) {
+  Table t(64);
+  t.record(htier_key(1, 0), 1, HTIER_TIER_FAST, HTIER_PAGE_HUGE);  // 512
+  t.record(htier_key(1, 4096), 40, HTIER_TIER_SLOW);               // hot 4K
+  htier_policy_params q{512, 4096, 4096, 1};
+  Round r = applyRound(t, q);
+  EXPECT_EQ(r.plan.nr_promote, 1u);
+  EXPECT_EQ(r.plan.nr_demote, 1u);
+  EXPECT_LE(r.fastAfter, q.quota_pages);
+  // A huge hot page is promoted whole once the quota has room for it.
+  Table t2(64);
+  t2.record(htier_key(1, 0), 40, HTIER_TIER_SLOW, HTIER_PAGE_HUGE);
+  t2.record(htier_key(1, 1024), 40, HTIER_TIER_SLOW);
+  q.quota_pages = 511;
+  r = applyRound(t2, q);
+  EXPECT_EQ(r.promoted, 1u);
+  EXPECT_LE(r.fastAfter, 511u);
+  q.quota_pages = 513;
+  r = applyRound(t2, q);
+  EXPECT_EQ(r.promoted, 512u);
+  EXPECT_EQ(r.fastAfter, 513u);
+}
+
+// A selection truncated by max_keys never lets promotions outrun demotions.
+TEST(PolicySelect, TruncatedSelectionKeepsQuota) {
+  Table t(8192);
+  // Full fast tier of cold base pages, hot huge pages on slow.
+  for (uint64_t v = 0; v < 2048; v++)
+    t.record(htier_key(1, v), 1, HTIER_TIER_FAST);
+  for (uint64_t v = 0; v < 4; v++)
+    t.record(htier_key(2, v * 512), 100, HTIER_TIER_SLOW, HTIER_PAGE_HUGE);
+  htier_policy_params q{2048, 1u << 20, 1u << 20, 1};
+  for (uint32_t maxKeys : {1u, 10u, 600u, 4096u}) {
+    Table copy(8192);
+    for (const auto& p : t.entries())
+      if (p.key)
+        copy.record(p.key, p.heat, static_cast<htier_tier>(p.tier), p.flags);
+    Round r = applyRound(copy, q, maxKeys);
+    EXPECT_LE(r.fastAfter, q.quota_pages) << "max_keys " << maxKeys;
+  }
+}
+
+}  // namespace
+}  // namespace htier::test

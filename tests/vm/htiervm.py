@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+"""Boot htier test guests under QEMU (TCG) and run a script inside them.
+
+A guest is the pinned Debian 6.1 kernel with the initramfs from
+mkinitramfs.sh.  Node 0 has the vCPUs and the fast memory; node 1 is
+CPU-less slow memory, placed last (QEMU gives the hot-plug range to the last
+node).  Optionally a virtio-mem device on node 0 (fast memory the host
+resizes), one on node 1, a QMP socket and the org.htier.0 virtio-serial port.
+
+Used as a library by the integration tests and the demo, and as a CLI:
+    htiervm.py run SCRIPT [--timeout S] [--log FILE] [--append ARGS]
+which boots a guest, runs /htier/SCRIPT, copies the console to stdout (and
+FILE) and exits with the script's exit status.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+KVER = os.environ.get("KVER", "6.1.0-56-amd64")
+GUEST_ROOT = os.environ.get("GUEST_ROOT",
+                            os.path.join(TOP, ".cache", "guest-kernel", KVER))
+BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
+EXIT_RE = re.compile(r"HTIER-GUEST-EXIT (\d+)")
+
+
+def build_initramfs(out=None):
+    """Build (or rebuild) the test initramfs; return its path."""
+    out = out or os.path.join(BUILD, "vm", "initramfs.cpio.gz")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    subprocess.run([os.path.join(TOP, "tests", "vm", "mkinitramfs.sh"), out],
+                   check=True)
+    return out
+
+
+class Guest:
+    """One QEMU guest.  Sizes in MiB."""
+
+    def __init__(self, name="htier-guest", fast_mb=512, slow_mb=512,
+                 vcpus=2, run=None, initramfs=None, append="",
+                 fast_vmem_mb=0, fast_vmem_requested_mb=0,
+                 slow_vmem_mb=0, slow_vmem_requested_mb=0,
+                 qmp=None, channel=None, log=None, echo=False):
+        self.name = name
+        self.fast_mb, self.slow_mb, self.vcpus = fast_mb, slow_mb, vcpus
+        self.run_script = run
+        self.initramfs = initramfs or os.path.join(BUILD, "vm",
+                                                   "initramfs.cpio.gz")
+        self.append = append
+        self.fast_vmem_mb = fast_vmem_mb
+        self.fast_vmem_requested_mb = fast_vmem_requested_mb
+        self.slow_vmem_mb = slow_vmem_mb
+        self.slow_vmem_requested_mb = slow_vmem_requested_mb
+        self.qmp = qmp
+        self.channel = channel
+        self.log_path = log
+        self.echo = echo
+        self.proc = None
+        self.output = []
+        self.exit_status = None
+        self._reader = None
+        self._done = threading.Event()
+
+    def command(self):
+        cmdline = ("console=ttyS0 panic=-1 oops=panic loglevel=4 "
+                   "memhp_default_state=online_movable numa_balancing=disable")
+        if self.run_script:
+            cmdline += " htier.run=" + self.run_script
+        if self.append:
+            cmdline += " " + self.append
+        boot_mb = self.fast_mb + self.slow_mb
+        max_mb = boot_mb + self.fast_vmem_mb + self.slow_vmem_mb
+        mem = "%dM" % boot_mb
+        if self.fast_vmem_mb or self.slow_vmem_mb:
+            mem += ",slots=2,maxmem=%dM" % max_mb
+        cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg",
+               "-cpu", "max", "-smp", str(self.vcpus), "-m", mem,
+               "-nographic", "-nodefaults", "-no-reboot",
+               "-serial", "stdio", "-monitor", "none",
+               "-kernel", os.path.join(GUEST_ROOT, "vmlinuz"),
+               "-initrd", self.initramfs, "-append", cmdline,
+               "-object", "memory-backend-ram,id=m0,size=%dM" % self.fast_mb,
+               "-object", "memory-backend-ram,id=m1,size=%dM" % self.slow_mb,
+               "-numa", "node,nodeid=0,cpus=0-%d,memdev=m0" % (self.vcpus - 1),
+               "-numa", "node,nodeid=1,memdev=m1"]
+        if self.fast_vmem_mb:
+            cmd += ["-object", "memory-backend-ram,id=vmem0,size=%dM"
+                    % self.fast_vmem_mb,
+                    "-device", "virtio-mem-pci,id=vm0,memdev=vmem0,node=0,"
+                    "requested-size=%dM" % self.fast_vmem_requested_mb]
+        if self.slow_vmem_mb:
+            cmd += ["-object", "memory-backend-ram,id=vmem1,size=%dM"
+                    % self.slow_vmem_mb,
+                    "-device", "virtio-mem-pci,id=vs0,memdev=vmem1,node=1,"
+                    "requested-size=%dM" % self.slow_vmem_requested_mb]
+        if self.qmp:
+            cmd += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp]
+        if self.channel:
+            cmd += ["-device", "virtio-serial-pci,id=vser0",
+                    "-chardev", "socket,id=htierch,path=%s,server=on,wait=off"
+                    % self.channel,
+                    "-device", "virtserialport,chardev=htierch,name=org.htier.0"]
+        return cmd
+
+    def start(self):
+        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self):
+        log = open(self.log_path, "w") if self.log_path else None
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.output.append(line)
+            if log:
+                log.write(line + "\n")
+                log.flush()
+            if self.echo:
+                print(line, flush=True)
+            m = EXIT_RE.search(line)
+            if m:
+                self.exit_status = int(m.group(1))
+        if log:
+            log.close()
+        self._done.set()
+
+    def wait_for_line(self, pattern, timeout):
+        """Wait until a console line matches @pattern; return it or None."""
+        rx = re.compile(pattern)
+        deadline = time.time() + timeout
+        seen = 0
+        while time.time() < deadline:
+            while seen < len(self.output):
+                if rx.search(self.output[seen]):
+                    return self.output[seen]
+                seen += 1
+            if self._done.is_set() and seen >= len(self.output):
+                return None
+            time.sleep(0.1)
+        return None
+
+    def wait(self, timeout):
+        """Wait for QEMU to exit; kill it on timeout.  Return exit status of
+        the guest script, or None if it never reported one."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._done.wait(5)
+        return self.exit_status
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="boot a guest and run /htier/SCRIPT")
+    r.add_argument("script")
+    r.add_argument("--timeout", type=float, default=600)
+    r.add_argument("--log")
+    r.add_argument("--append", default="")
+    r.add_argument("--no-build", action="store_true",
+                   help="reuse the existing initramfs")
+    r.add_argument("--fast-mb", type=int, default=512)
+    r.add_argument("--slow-mb", type=int, default=512)
+    a = ap.parse_args()
+    if not a.no_build:
+        build_initramfs()
+    g = Guest(run=a.script, append=a.append, log=a.log, echo=True,
+              fast_mb=a.fast_mb, slow_mb=a.slow_mb).start()
+    status = g.wait(a.timeout)
+    if status is None:
+        print("htiervm: guest did not finish %s within %ss" %
+              (a.script, a.timeout), file=sys.stderr)
+        return 124
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
