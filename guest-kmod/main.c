@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) "htier: " fmt
 
 #include <linux/cgroup.h>
+#include <linux/fs.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
@@ -262,6 +263,22 @@ static int htier_thread(void *data)
 	return 0;
 }
 
+/* AutoNUMA moves pages toward CPUs by itself, competing with htier. */
+static void htier_warn_numa_balancing(void)
+{
+	struct file *f = filp_open("/proc/sys/kernel/numa_balancing",
+				   O_RDONLY, 0);
+	char buf[4] = "";
+	loff_t pos = 0;
+
+	if (IS_ERR(f))
+		return;
+	if (kernel_read(f, buf, sizeof(buf) - 1, &pos) > 0 && buf[0] != '0')
+		pr_warn("kernel.numa_balancing=%c competes with htier's placement; set it to 0\n",
+			buf[0]);
+	filp_close(f, NULL);
+}
+
 static void htier_default_nodes(struct htier_ctx *ctx)
 {
 	int nid;
@@ -323,6 +340,7 @@ static int __init htier_init(void)
 
 	if (nodes_empty(ctx->slow_nodes))
 		pr_warn("no CPU-less (slow) node found: set slow_nodes to tier\n");
+	htier_warn_numa_balancing();
 
 	err = htier_sysfs_init(ctx);
 	if (err)

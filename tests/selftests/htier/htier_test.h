@@ -275,11 +275,13 @@ static inline int htier_manage_self(long long quota_bytes)
 	return err;
 }
 
+/* Back to the module's defaults. */
 static inline void htier_reset(void)
 {
 	htier_write("scope_pids", "all");
 	htier_write("quota_bytes", "max");
 	htier_write("scan_interval_ms", "500");
+	htier_write("enabled", "1");
 }
 
 #endif /* HTIER_TEST_H */

@@ -25,6 +25,8 @@ FIXTURE_SETUP(tier)
 		SKIP(return, "needs a fast and a slow NUMA node");
 	memset(&self->w, 0, sizeof(self->w));
 	self->bytes = 0;
+	/* Nothing moves while the workload is set up. */
+	ASSERT_EQ(0, htier_write("enabled", "0"));
 }
 
 FIXTURE_TEARDOWN(tier)
@@ -107,7 +109,7 @@ TEST_F_TIMEOUT(tier, contiguous_hot_set_promoted_within_quota, 150)
 				    4 * MIB / PAGE_SZ, 8 * MIB / PAGE_SZ, 1));
 	ASSERT_EQ(0, htier_manage_self(quota));
 	ASSERT_LE(0, wait_hot_on_fast(_metadata, &self->w, quota / PAGE_SZ));
-	EXPECT_EQ(0, check_pattern(self->w.base, self->w.npages));
+	EXPECT_EQ(0, (long)check_pattern(self->w.base, self->w.npages));
 }
 
 /*
@@ -123,7 +125,7 @@ TEST_F_TIMEOUT(tier, scattered_hot_pages_promoted_within_quota, 150)
 				    npages / 16, 16));
 	ASSERT_EQ(0, htier_manage_self(quota));
 	ASSERT_LE(0, wait_hot_on_fast(_metadata, &self->w, quota / PAGE_SZ));
-	EXPECT_EQ(0, check_pattern(self->w.base, self->w.npages));
+	EXPECT_EQ(0, (long)check_pattern(self->w.base, self->w.npages));
 }
 
 /*
@@ -157,7 +159,7 @@ TEST_F_TIMEOUT(tier, lower_quota_demotes_cold_first, 150)
 	       now_s() - t0, all_on, quota / PAGE_SZ, hot_on, self->w.nr_hot);
 	EXPECT_LE(all_on, quota / PAGE_SZ);
 	EXPECT_GE(hot_on * 10, self->w.nr_hot * 9);
-	EXPECT_EQ(0, check_pattern(self->w.base, self->w.npages));
+	EXPECT_EQ(0, (long)check_pattern(self->w.base, self->w.npages));
 }
 
 /*
@@ -184,7 +186,7 @@ TEST_F_TIMEOUT(tier, contents_intact_after_many_migrations, 150)
 	EXPECT_GE(moved1 - moved0, (long long)self->w.npages);
 	workload_stop(&self->w);
 	self->w.thread = 0;
-	EXPECT_EQ(0, check_pattern(self->w.base, self->w.npages));
+	EXPECT_EQ(0, (long)check_pattern(self->w.base, self->w.npages));
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "config/ConfigParser.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace htier {
+
+namespace {
+
+using json = nlohmann::json;
+
+const char* typeName(const json& j) {
+  return j.type_name();
+}
+
+// Reads typed fields of one JSON object, recording errors against a path.
+class ObjectReader {
+ public:
+  ObjectReader(const json& obj, std::string path, ConfigParseResult& out)
+      : obj_(obj), path_(std::move(path)), out_(out) {}
+
+  std::string at(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+
+  void error(const std::string& key, const std::string& what) {
+    out_.errors.push_back(at(key) + ": " + what);
+  }
+
+  const json* find(const std::string& key, bool required) {
+    seen_.insert(key);
+    auto it = obj_.find(key);
+    if (it == obj_.end()) {
+      if (required)
+        error(key, "required key is missing");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  // A non-negative integer (bytes, milliseconds).  Rejects floats, strings
+  // such as "4G", booleans and negative numbers with a specific message.
+  bool readU64(const std::string& key, bool required, uint64_t& dst) {
+    const json* j = find(key, required);
+    if (!j)
+      return false;
+    if (j->is_number_unsigned()) {
+      dst = j->get<uint64_t>();
+      return true;
+    }
+    if (j->is_number_integer())
+      error(key, "must not be negative (got " + j->dump() + ")");
+    else if (j->is_number_float())
+      error(key, "must be an integer (got " + j->dump() + ")");
+    else
+      error(key, std::string("must be a non-negative integer, got ") +
+                     typeName(*j) + " " + j->dump());
+    return false;
+  }
+
+  bool readMillis(const std::string& key, Millis& dst, uint64_t lo,
+                  uint64_t hi) {
+    uint64_t v = 0;
+    if (!readU64(key, false, v))
+      return false;
+    if (v < lo || v > hi) {
+      error(key, "must be between " + std::to_string(lo) + " and " +
+                     std::to_string(hi) + " ms (got " + std::to_string(v) +
+                     ")");
+      return false;
+    }
+    dst = static_cast<Millis>(v);
+    return true;
+  }
+
+  bool readString(const std::string& key, bool required, std::string& dst) {
+    const json* j = find(key, required);
+    if (!j)
+      return false;
+    if (!j->is_string()) {
+      error(key, std::string("must be a string, got ") + typeName(*j));
+      return false;
+    }
+    dst = j->get<std::string>();
+    if (dst.empty()) {
+      error(key, "must not be empty");
+      return false;
+    }
+    return true;
+  }
+
+  bool readPositiveNumber(const std::string& key, double& dst) {
+    const json* j = find(key, false);
+    if (!j)
+      return false;
+    if (!j->is_number() || j->get<double>() <= 0 || j->get<double>() > 1e6) {
+      error(key, "must be a number greater than 0 and at most 1e6 (got " +
+                     j->dump() + ")");
+      return false;
+    }
+    dst = j->get<double>();
+    return true;
+  }
+
+  void warnUnknownKeys() {
+    for (auto it = obj_.begin(); it != obj_.end(); ++it)
+      if (!seen_.count(it.key()))
+        out_.warnings.push_back(at(it.key()) +
+                                ": unknown key, ignored (typo?)");
+  }
+
+ private:
+  const json& obj_;
+  std::string path_;
+  ConfigParseResult& out_;
+  std::set<std::string> seen_;
+};
+
+constexpr size_t kMaxSocketPath = 107;  // sizeof(sockaddr_un::sun_path) - 1
+
+void checkSocketPath(ObjectReader& r, const std::string& key,
+                     const std::string& path) {
+  if (path.size() > kMaxSocketPath)
+    r.error(key, "socket path longer than " + std::to_string(kMaxSocketPath) +
+                     " bytes cannot be used with AF_UNIX");
+}
+
+bool validName(const std::string& s) {
+  return !s.empty() && s.size() <= 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                  c == '_' || c == '.';
+         });
+}
+
+void checkAligned(ObjectReader& r, const std::string& key, uint64_t v,
+                  uint64_t block) {
+  if (block && v % block)
+    r.error(key, "must be a multiple of block_size_bytes (" +
+                     std::to_string(block) + "), got " + std::to_string(v));
+}
+
+void parseVm(const json& j, size_t idx, const Config& cfg,
+             ConfigParseResult& out) {
+  std::string path = "vms[" + std::to_string(idx) + "]";
+  if (!j.is_object()) {
+    out.errors.push_back(path + ": must be an object, got " +
+                         std::string(typeName(j)));
+    return;
+  }
+  ObjectReader r(j, path, out);
+  VmConfig vm;
+  if (r.readString("name", true, vm.name) && !validName(vm.name))
+    r.error("name",
+            "'" + vm.name + "' must be 1-64 characters of [A-Za-z0-9._-]");
+  if (r.readString("qmp", true, vm.qmpPath))
+    checkSocketPath(r, "qmp", vm.qmpPath);
+  if (r.readString("channel", true, vm.channelPath))
+    checkSocketPath(r, "channel", vm.channelPath);
+  r.readString("fast_device", true, vm.fastDevice);
+  std::string slow;
+  if (r.readString("slow_device", false, slow)) {
+    vm.slowDevice = slow;
+    if (slow == vm.fastDevice)
+      r.error("slow_device", "must differ from fast_device ('" + slow + "')");
+  }
+  bool haveMin = r.readU64("min_fast_bytes", false, vm.minFastBytes);
+  bool haveMax = r.readU64("max_fast_bytes", true, vm.maxFastBytes);
+  if (haveMin)
+    checkAligned(r, "min_fast_bytes", vm.minFastBytes, cfg.blockSizeBytes);
+  if (haveMax) {
+    checkAligned(r, "max_fast_bytes", vm.maxFastBytes, cfg.blockSizeBytes);
+    if (vm.maxFastBytes == 0)
+      r.error("max_fast_bytes", "must be greater than 0");
+  }
+  if (haveMax && vm.minFastBytes > vm.maxFastBytes)
+    r.error("min_fast_bytes", "min_fast_bytes (" +
+                                  std::to_string(vm.minFastBytes) +
+                                  ") is greater than max_fast_bytes (" +
+                                  std::to_string(vm.maxFastBytes) + ")");
+  if (haveMax && cfg.fastCapacityBytes &&
+      vm.maxFastBytes > cfg.fastCapacityBytes)
+    out.warnings.push_back(r.at("max_fast_bytes") +
+                           ": larger than fast_capacity_bytes; the VM can "
+                           "never get more than the capacity");
+  r.readPositiveNumber("weight", vm.weight);
+  r.readU64("fast_base_bytes", false, vm.fastBaseBytes);
+  uint64_t total = 0;
+  if (r.readU64("total_bytes", false, total)) {
+    vm.totalBytes = total;
+    if (!vm.slowDevice)
+      r.error("total_bytes", "only meaningful with a slow_device");
+    else if (haveMax && total < vm.maxFastBytes)
+      r.error("total_bytes", "must be at least max_fast_bytes (" +
+                                 std::to_string(vm.maxFastBytes) + ")");
+    checkAligned(r, "total_bytes", total, cfg.blockSizeBytes);
+  }
+  r.warnUnknownKeys();
+  out.config.vms.push_back(std::move(vm));
+}
+
+template <class Get>
+void checkUnique(const std::vector<VmConfig>& vms, const char* key, Get get,
+                 ConfigParseResult& out) {
+  std::map<std::string, size_t> first;
+  for (size_t i = 0; i < vms.size(); i++) {
+    const std::string& v = get(vms[i]);
+    if (v.empty())
+      continue;
+    auto [it, inserted] = first.emplace(v, i);
+    if (!inserted)
+      out.errors.push_back("vms[" + std::to_string(i) + "]." + key + ": '" + v +
+                           "' is already used by vms[" +
+                           std::to_string(it->second) + "]");
+  }
+}
+
+}  // namespace
+
+ConfigParseResult parseConfig(const std::string& text,
+                              const std::vector<std::string>& knownPolicies) {
+  ConfigParseResult out;
+  json root = json::parse(text, nullptr, /*allow_exceptions=*/false,
+                          /*ignore_comments=*/false);
+  if (root.is_discarded()) {
+    // Re-parse with exceptions only to get nlohmann's position message.
+    std::string why = "not valid JSON";
+    try {
+      json again = json::parse(text);
+      (void)again;
+    } catch (const json::parse_error& e) {
+      why = e.what();
+    }
+    out.errors.push_back("(document): " + why);
+    return out;
+  }
+  if (!root.is_object()) {
+    out.errors.push_back(
+        std::string("(document): must be a JSON object, got ") +
+        typeName(root));
+    return out;
+  }
+  Config& cfg = out.config;
+  ObjectReader r(root, "", out);
+  if (r.readU64("block_size_bytes", false, cfg.blockSizeBytes) &&
+      (cfg.blockSizeBytes < 4096 ||
+       (cfg.blockSizeBytes & (cfg.blockSizeBytes - 1))))
+    r.error("block_size_bytes", "must be a power of two of at least 4096");
+  if (r.readU64("fast_capacity_bytes", true, cfg.fastCapacityBytes) &&
+      cfg.fastCapacityBytes == 0)
+    r.error("fast_capacity_bytes", "must be greater than 0");
+  r.readMillis("interval_ms", cfg.intervalMs, 10, 3600000);
+  if (r.readString("policy", false, cfg.policy) &&
+      std::find(knownPolicies.begin(), knownPolicies.end(), cfg.policy) ==
+          knownPolicies.end()) {
+    std::string names;
+    for (const auto& n : knownPolicies)
+      names += (names.empty() ? "" : ", ") + n;
+    r.error("policy",
+            "unknown policy '" + cfg.policy + "' (known: " + names + ")");
+  }
+  r.readMillis("hold_ms", cfg.holdMs, 0, 86400000);
+  r.readU64("hysteresis_bytes", false, cfg.hysteresisBytes);
+  r.readMillis("shrink_notice_ms", cfg.shrinkNoticeMs, 0, 600000);
+  r.readMillis("unplug_timeout_ms", cfg.unplugTimeoutMs, 100, 3600000);
+  r.readMillis("vm_gone_grace_ms", cfg.vmGoneGraceMs, 0, 86400000);
+  r.readMillis("report_stale_ms", cfg.reportStaleMs, 100, 86400000);
+  r.readMillis("qmp_timeout_ms", cfg.qmpTimeoutMs, 10, 600000);
+  if (r.readString("status_socket", false, cfg.statusSocket))
+    checkSocketPath(r, "status_socket", cfg.statusSocket);
+
+  if (const json* vms = r.find("vms", true)) {
+    if (!vms->is_array())
+      r.error("vms", std::string("must be an array, got ") + typeName(*vms));
+    else if (vms->empty())
+      r.error("vms", "must name at least one VM");
+    else
+      for (size_t i = 0; i < vms->size(); i++)
+        parseVm((*vms)[i], i, cfg, out);
+  }
+  r.warnUnknownKeys();
+
+  checkUnique(
+      cfg.vms, "name", [](const VmConfig& v) { return v.name; }, out);
+  checkUnique(
+      cfg.vms, "qmp", [](const VmConfig& v) { return v.qmpPath; }, out);
+  checkUnique(
+      cfg.vms, "channel", [](const VmConfig& v) { return v.channelPath; }, out);
+
+  uint64_t sumMin = 0;
+  for (const auto& vm : cfg.vms)
+    sumMin += vm.minFastBytes;
+  if (cfg.fastCapacityBytes && sumMin > cfg.fastCapacityBytes) {
+    std::ostringstream os;
+    os << "vms: infeasible: the sum of min_fast_bytes (" << sumMin << ", "
+       << formatBytes(sumMin) << ") exceeds fast_capacity_bytes ("
+       << cfg.fastCapacityBytes << ", " << formatBytes(cfg.fastCapacityBytes)
+       << "); the guarantees cannot all be kept";
+    out.errors.push_back(os.str());
+  }
+  return out;
+}
+
+ConfigParseResult parseConfigFile(
+    const std::string& path, const std::vector<std::string>& knownPolicies) {
+  std::ifstream in(path);
+  if (!in) {
+    ConfigParseResult out;
+    out.errors.push_back("(file): cannot read config file '" + path + "'");
+    return out;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parseConfig(ss.str(), knownPolicies);
+}
+
+}  // namespace htier

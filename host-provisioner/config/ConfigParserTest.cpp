@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "config/ConfigParser.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+using namespace htier;
+using json = nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> kPolicies = {"utility", "weighted-fair",
+                                            "static", "greedy"};
+
+json validConfig() {
+  return json::parse(R"({
+    "fast_capacity_bytes": 4294967296,
+    "interval_ms": 1000,
+    "policy": "utility",
+    "vms": [
+      {"name": "vm-a", "qmp": "/run/htier/vm-a.qmp", "channel": "/run/htier/vm-a.sock",
+       "fast_device": "vm0", "slow_device": "vs0",
+       "min_fast_bytes": 268435456, "max_fast_bytes": 2147483648, "weight": 1},
+      {"name": "vm-b", "qmp": "/run/htier/vm-b.qmp", "channel": "/run/htier/vm-b.sock",
+       "fast_device": "vm0", "max_fast_bytes": 2147483648}
+    ]})");
+}
+
+ConfigParseResult parse(const json& j) {
+  return parseConfig(j.dump(), kPolicies);
+}
+
+// True when some error starts with the key path and mentions the text.
+bool hasError(const ConfigParseResult& r, const std::string& path,
+              const std::string& text) {
+  for (const auto& e : r.errors)
+    if (e.rfind(path + ":", 0) == 0 && e.find(text) != std::string::npos)
+      return true;
+  return false;
+}
+
+std::string dump(const ConfigParseResult& r) {
+  std::string s;
+  for (const auto& e : r.errors)
+    s += e + "\n";
+  return s;
+}
+
+}  // namespace
+
+TEST(ConfigParser, ContractExampleParsesIntoStructs) {
+  auto r = parse(validConfig());
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_TRUE(r.warnings.empty());
+  const Config& c = r.config;
+  EXPECT_EQ(c.fastCapacityBytes, 4294967296u);
+  EXPECT_EQ(c.intervalMs, 1000);
+  EXPECT_EQ(c.policy, "utility");
+  ASSERT_EQ(c.vms.size(), 2u);
+  EXPECT_EQ(c.vms[0].name, "vm-a");
+  EXPECT_EQ(c.vms[0].qmpPath, "/run/htier/vm-a.qmp");
+  EXPECT_EQ(c.vms[0].channelPath, "/run/htier/vm-a.sock");
+  EXPECT_EQ(c.vms[0].fastDevice, "vm0");
+  EXPECT_EQ(c.vms[0].slowDevice, "vs0");
+  EXPECT_EQ(c.vms[0].minFastBytes, 268435456u);
+  EXPECT_EQ(c.vms[0].maxFastBytes, 2147483648u);
+  EXPECT_FALSE(c.vms[1].slowDevice);
+  EXPECT_EQ(c.vms[1].minFastBytes, 0u);
+  EXPECT_EQ(c.vms[1].weight, 1.0);
+}
+
+TEST(ConfigParser, DefaultsAndOptionalKeys) {
+  json j = validConfig();
+  j.erase("policy");
+  j.erase("interval_ms");
+  j["hold_ms"] = 0;
+  j["status_socket"] = "/tmp/s.sock";
+  j["vms"][0]["total_bytes"] = 4294967296;
+  j["vms"][0]["fast_base_bytes"] = 1073741824;
+  auto r = parse(j);
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_EQ(r.config.policy, "utility");
+  EXPECT_EQ(r.config.intervalMs, 1000);
+  EXPECT_EQ(r.config.holdMs, 0);
+  EXPECT_EQ(r.config.statusSocket, "/tmp/s.sock");
+  EXPECT_EQ(r.config.vms[0].totalBytes, 4294967296u);
+  EXPECT_EQ(r.config.vms[0].fastBaseBytes, 1073741824u);
+}
+
+struct BadCase {
+  const char* name;
+  std::function<void(json&)> mutate;
+  const char* path;
+  const char* text;
+};
+
+class ConfigErrors : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ConfigErrors, IsExplainedWithItsKeyPath) {
+  json j = validConfig();
+  GetParam().mutate(j);
+  auto r = parse(j);
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(hasError(r, GetParam().path, GetParam().text)) << "errors were:\n"
+                                                             << dump(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Every, ConfigErrors,
+    ::testing::Values(
+        BadCase{"MissingCapacity",
+                [](json& j) { j.erase("fast_capacity_bytes"); },
+                "fast_capacity_bytes", "missing"},
+        BadCase{"ZeroCapacity", [](json& j) { j["fast_capacity_bytes"] = 0; },
+                "fast_capacity_bytes", "greater than 0"},
+        BadCase{"NegativeCapacity",
+                [](json& j) { j["fast_capacity_bytes"] = -1; },
+                "fast_capacity_bytes", "negative"},
+        BadCase{"FloatCapacity",
+                [](json& j) { j["fast_capacity_bytes"] = 1.5e9; },
+                "fast_capacity_bytes", "integer"},
+        BadCase{"StringCapacity",
+                [](json& j) { j["fast_capacity_bytes"] = "4G"; },
+                "fast_capacity_bytes", "string"},
+        BadCase{"IntervalTooSmall", [](json& j) { j["interval_ms"] = 1; },
+                "interval_ms", "between"},
+        BadCase{"UnknownPolicy", [](json& j) { j["policy"] = "fastest"; },
+                "policy", "unknown policy 'fastest'"},
+        BadCase{"PolicyNotString", [](json& j) { j["policy"] = 3; }, "policy",
+                "string"},
+        BadCase{"VmsMissing", [](json& j) { j.erase("vms"); }, "vms",
+                "missing"},
+        BadCase{"VmsEmpty", [](json& j) { j["vms"] = json::array(); }, "vms",
+                "at least one"},
+        BadCase{"VmsNotArray", [](json& j) { j["vms"] = json::object(); },
+                "vms", "array"},
+        BadCase{"VmNotObject", [](json& j) { j["vms"][1] = 7; }, "vms[1]",
+                "object"},
+        BadCase{"MissingName", [](json& j) { j["vms"][1].erase("name"); },
+                "vms[1].name", "missing"},
+        BadCase{"BadName", [](json& j) { j["vms"][1]["name"] = "a b"; },
+                "vms[1].name", "[A-Za-z0-9._-]"},
+        BadCase{"MissingQmp", [](json& j) { j["vms"][0].erase("qmp"); },
+                "vms[0].qmp", "missing"},
+        BadCase{
+            "LongQmpPath",
+            [](json& j) { j["vms"][0]["qmp"] = "/" + std::string(200, 'q'); },
+            "vms[0].qmp", "longer than"},
+        BadCase{"MissingChannel", [](json& j) { j["vms"][0].erase("channel"); },
+                "vms[0].channel", "missing"},
+        BadCase{"MissingFastDevice",
+                [](json& j) { j["vms"][0].erase("fast_device"); },
+                "vms[0].fast_device", "missing"},
+        BadCase{"EmptyFastDevice",
+                [](json& j) { j["vms"][0]["fast_device"] = ""; },
+                "vms[0].fast_device", "empty"},
+        BadCase{"SlowEqualsFast",
+                [](json& j) { j["vms"][0]["slow_device"] = "vm0"; },
+                "vms[0].slow_device", "differ"},
+        BadCase{"MissingMax",
+                [](json& j) { j["vms"][0].erase("max_fast_bytes"); },
+                "vms[0].max_fast_bytes", "missing"},
+        BadCase{"ZeroMax", [](json& j) { j["vms"][1]["max_fast_bytes"] = 0; },
+                "vms[1].max_fast_bytes", "greater than 0"},
+        BadCase{"NegativeMin",
+                [](json& j) { j["vms"][0]["min_fast_bytes"] = -4096; },
+                "vms[0].min_fast_bytes", "negative"},
+        BadCase{"MinAboveMax",
+                [](json& j) { j["vms"][0]["min_fast_bytes"] = 4294967296; },
+                "vms[0].min_fast_bytes", "greater than max_fast_bytes"},
+        BadCase{"UnalignedMax",
+                [](json& j) { j["vms"][0]["max_fast_bytes"] = 1000000000; },
+                "vms[0].max_fast_bytes", "multiple of block_size_bytes"},
+        BadCase{"ZeroWeight", [](json& j) { j["vms"][0]["weight"] = 0; },
+                "vms[0].weight", "greater than 0"},
+        BadCase{"StringWeight", [](json& j) { j["vms"][0]["weight"] = "high"; },
+                "vms[0].weight", "number"},
+        BadCase{"TotalWithoutSlow",
+                [](json& j) { j["vms"][1]["total_bytes"] = 4294967296; },
+                "vms[1].total_bytes", "slow_device"},
+        BadCase{"TotalBelowMax",
+                [](json& j) { j["vms"][0]["total_bytes"] = 2097152; },
+                "vms[0].total_bytes", "at least max_fast_bytes"},
+        BadCase{"DuplicateName", [](json& j) { j["vms"][1]["name"] = "vm-a"; },
+                "vms[1].name", "already used by vms[0]"},
+        BadCase{"DuplicateQmp",
+                [](json& j) { j["vms"][1]["qmp"] = "/run/htier/vm-a.qmp"; },
+                "vms[1].qmp", "already used"},
+        BadCase{
+            "DuplicateChannel",
+            [](json& j) { j["vms"][1]["channel"] = "/run/htier/vm-a.sock"; },
+            "vms[1].channel", "already used"},
+        BadCase{"InfeasibleMins",
+                [](json& j) {
+                  j["vms"][0]["min_fast_bytes"] = 2147483648;
+                  j["vms"][1]["min_fast_bytes"] = 2147483648 + 2097152;
+                  j["vms"][1]["max_fast_bytes"] = 4294967296;
+                },
+                "vms", "infeasible"},
+        BadCase{"BadBlockSize", [](json& j) { j["block_size_bytes"] = 3000; },
+                "block_size_bytes", "power of two"},
+        BadCase{"BadHold", [](json& j) { j["hold_ms"] = -1; }, "hold_ms",
+                "negative"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(ConfigParser, ReportsEveryErrorNotJustTheFirst) {
+  json j = validConfig();
+  j["policy"] = "nope";
+  j["vms"][0]["min_fast_bytes"] = -1;
+  j["vms"][1]["weight"] = -3;
+  j["vms"][1]["name"] = "vm-a";
+  auto r = parse(j);
+  EXPECT_GE(r.errors.size(), 4u) << dump(r);
+}
+
+TEST(ConfigParser, NotJsonOrNotObject) {
+  auto r = parseConfig("{\"fast_capacity_bytes\": ", kPolicies);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.errors[0].find("(document)"), std::string::npos);
+  r = parseConfig("[1,2]", kPolicies);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.errors[0].find("object"), std::string::npos);
+}
+
+TEST(ConfigParser, UnknownKeysWarnWithPath) {
+  json j = validConfig();
+  j["polcy"] = "x";
+  j["vms"][1]["wieght"] = 2;
+  auto r = parse(j);
+  EXPECT_TRUE(r.ok());
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_NE(r.warnings[0].find("vms[1].wieght"), std::string::npos);
+  EXPECT_NE(r.warnings[1].find("polcy"), std::string::npos);
+}
+
+TEST(ConfigParser, MissingFileIsAnError) {
+  auto r = parseConfigFile("/nonexistent/htier.json", kPolicies);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.errors[0].find("cannot read"), std::string::npos);
+}

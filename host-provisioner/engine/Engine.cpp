@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "engine/Engine.h"
+
+#include <algorithm>
+
+#include "policy/Curve.h"
+#include "util/Log.h"
+#include "util/Units.h"
+
+namespace htier {
+
+namespace {
+constexpr Millis kQmpRetryMs = 1000;
+}
+
+const char* phaseName(VmPhase p) {
+  switch (p) {
+    case VmPhase::kConnecting:
+      return "connecting";
+    case VmPhase::kActive:
+      return "active";
+    case VmPhase::kLost:
+      return "lost";
+    case VmPhase::kReleased:
+      return "released";
+  }
+  return "?";
+}
+
+Engine::Engine(Config cfg, std::unique_ptr<Policy> policy,
+               std::vector<VmPorts> ports, ClockFn clock)
+    : cfg_(std::move(cfg)),
+      policy_(std::move(policy)),
+      clock_(std::move(clock)) {
+  vms_.resize(cfg_.vms.size());
+  for (size_t i = 0; i < vms_.size(); i++) {
+    VmRuntime& vm = vms_[i];
+    vm.cfg = cfg_.vms[i];
+    vm.control = std::move(ports[i].control);
+    vm.link = std::move(ports[i].link);
+    vm.fast.id = vm.cfg.fastDevice;
+    if (vm.cfg.slowDevice) {
+      vm.slow.emplace();
+      vm.slow->id = *vm.cfg.slowDevice;
+    }
+  }
+}
+
+// ---- accounting -----------------------------------------------------------
+
+uint64_t Engine::chargedBytes(const VmRuntime& vm) const {
+  switch (vm.phase) {
+    case VmPhase::kActive:
+      return vm.fast.chargedBytes();
+    case VmPhase::kLost:
+      // The VM may still exist (a QMP hiccup): hold what it had.
+      return std::max(vm.fast.chargedBytes(), vm.cfg.minFastBytes);
+    case VmPhase::kConnecting:
+    case VmPhase::kReleased:
+      // Unknown or gone: keep its guarantee reserved for its return.
+      return vm.cfg.minFastBytes;
+  }
+  return 0;
+}
+
+uint64_t Engine::chargedByOthers(const VmRuntime& self) const {
+  uint64_t s = 0;
+  for (const auto& vm : vms_)
+    if (&vm != &self)
+      s += chargedBytes(vm);
+  return s;
+}
+
+// ---- QMP lifecycle --------------------------------------------------------
+
+Status Engine::adopt(VmRuntime& vm, Millis now) {
+  auto fast = vm.control->describe(vm.fast.id);
+  if (!fast)
+    return makeError("fast_device " + vm.fast.id + ": " + fast.message());
+  vm.fast.info = *fast;
+  vm.fast.requestedAtMs = now;
+  vm.fast.stuck = false;
+  if (vm.slow) {
+    auto slow = vm.control->describe(vm.slow->id);
+    if (!slow)
+      return makeError("slow_device " + vm.slow->id + ": " + slow.message());
+    vm.slow->info = *slow;
+    vm.slow->requestedAtMs = now;
+    vm.slow->stuck = false;
+  }
+  // Pin the VM where it is until its guest reports: a restarted
+  // provisioner must not take memory from a guest it knows nothing about.
+  vm.targetBytes = vm.fast.info.requestedBytes;
+  vm.targetChangedMs = now;
+  vm.targetEverChanged = false;
+  vm.awaitingReport = true;
+  vm.shrinkPending = false;
+  vm.quotaToldBytes.reset();
+  vm.reason = "adopted; waiting for a fresh guest report";
+  if (vm.link)
+    vm.link->takeReport();  // anything queued predates the adoption
+  vm.phase = VmPhase::kActive;
+  HLOG(kInfo) << vm.cfg.name << ": adopted " << vm.fast.id << " size "
+              << formatBytes(fast->sizeBytes) << " requested "
+              << formatBytes(fast->requestedBytes) << " max "
+              << formatBytes(fast->maxBytes) << " block "
+              << formatBytes(fast->blockBytes);
+  if (fast->maxBytes < vm.cfg.minFastBytes)
+    HLOG(kError) << vm.cfg.name << ": min_fast_bytes "
+                 << formatBytes(vm.cfg.minFastBytes)
+                 << " is more than the device can hold ("
+                 << formatBytes(fast->maxBytes) << ")";
+  return okStatus();
+}
+
+void Engine::markLost(VmRuntime& vm, Millis now, const std::string& why) {
+  vm.lastError = why;
+  if (vm.phase == VmPhase::kActive) {
+    HLOG(kWarning) << vm.cfg.name << ": QMP lost (" << why << "); holding "
+                   << formatBytes(chargedBytes(vm)) << " for "
+                   << cfg_.vmGoneGraceMs << " ms";
+    vm.phase = VmPhase::kLost;
+    vm.lostSinceMs = now;
+    vm.reason = "QMP lost; memory held for the grace period";
+  }
+  vm.nextConnectMs = now + kQmpRetryMs;
+}
+
+void Engine::maintainQmp(VmRuntime& vm, Millis now) {
+  if (vm.phase == VmPhase::kLost &&
+      now - vm.lostSinceMs >= cfg_.vmGoneGraceMs) {
+    HLOG(kWarning) << vm.cfg.name << ": gone for " << cfg_.vmGoneGraceMs
+                   << " ms; its fast memory returns to the pool";
+    vm.phase = VmPhase::kReleased;
+    vm.reason = "VM gone; share returned to the pool";
+    vm.targetBytes = 0;
+  }
+  if (vm.phase == VmPhase::kActive && vm.control->connected())
+    return;
+  if (vm.phase == VmPhase::kActive) {
+    markLost(vm, now, "QMP disconnected");
+    return;
+  }
+  if (now < vm.nextConnectMs)
+    return;
+  vm.nextConnectMs = now + kQmpRetryMs;
+  auto st = vm.control->connect();
+  if (st)
+    st = adopt(vm, now);
+  if (!st) {
+    if (vm.lastError != st.message())
+      HLOG(kWarning) << vm.cfg.name << ": " << st.message();
+    vm.lastError = st.message();
+    return;
+  }
+  vm.lastError.clear();
+}
+
+// ---- guest reports --------------------------------------------------------
+
+void Engine::readGuest(VmRuntime& vm, Millis now) {
+  if (!vm.link)
+    return;
+  vm.link->poll(now);
+  if (auto r = vm.link->takeReport()) {
+    vm.report = std::move(*r);
+    vm.reportAtMs = now;
+    if (vm.awaitingReport && vm.phase == VmPhase::kActive) {
+      HLOG(kInfo) << vm.cfg.name << ": first report since adoption (hot set "
+                  << formatBytes(vm.report->hotSetBytes) << ")";
+      vm.awaitingReport = false;
+    }
+  }
+  // A new connection may be a restarted agent: tell it its quota again.
+  uint64_t connects = vm.link->counters().connects;
+  if (connects != vm.linkConnectsSeen) {
+    vm.linkConnectsSeen = connects;
+    vm.quotaToldBytes.reset();
+  }
+}
+
+// ---- enforcement ----------------------------------------------------------
+
+Status Engine::resize(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
+                      Millis now) {
+  auto st = vm.control->setRequestedSize(dev.id, bytes);
+  if (!st) {
+    vm.lastError = "qom-set " + dev.id + " requested-size " +
+                   std::to_string(bytes) + ": " + st.message();
+    HLOG(kError) << vm.cfg.name << ": " << vm.lastError;
+    if (!vm.control->connected())
+      markLost(vm, now, st.message());
+    return st;
+  }
+  HLOG(kInfo) << vm.cfg.name << ": " << dev.id << " requested-size "
+              << formatBytes(dev.info.requestedBytes) << " -> "
+              << formatBytes(bytes);
+  dev.info.requestedBytes = bytes;
+  dev.requestedAtMs = now;
+  return okStatus();
+}
+
+void Engine::refreshSizes(VmRuntime& vm, Millis now) {
+  // Events are rate-limited to one per second per device, so the size is
+  // polled; it is cheap (one qom-get per device per tick).
+  for (DeviceRuntime* dev : {&vm.fast, vm.slow ? &*vm.slow : nullptr}) {
+    if (!dev || vm.phase != VmPhase::kActive)
+      continue;
+    auto size = vm.control->size(dev->id);
+    if (!size) {
+      vm.lastError = "qom-get " + dev->id + " size: " + size.message();
+      if (!vm.control->connected())
+        markLost(vm, now, size.message());
+      continue;
+    }
+    dev->info.sizeBytes = *size;
+    bool over = dev->info.sizeBytes > dev->info.requestedBytes;
+    if (over && !dev->stuck &&
+        now - dev->requestedAtMs >= cfg_.unplugTimeoutMs) {
+      dev->stuck = true;
+      HLOG(kWarning) << vm.cfg.name << ": " << dev->id << " is stuck at "
+                     << formatBytes(dev->info.sizeBytes) << " (requested "
+                     << formatBytes(dev->info.requestedBytes)
+                     << "): the guest cannot unplug; accounting it at its "
+                        "real size";
+    } else if (!over && dev->stuck) {
+      dev->stuck = false;
+      HLOG(kInfo) << vm.cfg.name << ": " << dev->id << " unplug completed";
+    }
+  }
+}
+
+void Engine::tellGuest(VmRuntime& vm, uint64_t deviceBytes,
+                       Millis effectiveInMs) {
+  if (!vm.link || !vm.link->connected())
+    return;
+  uint64_t guestBytes = deviceBytes + vm.cfg.fastBaseBytes;
+  if (vm.link->sendQuota(guestBytes, static_cast<uint64_t>(effectiveInMs)))
+    vm.quotaToldBytes = deviceBytes;
+}
+
+void Engine::enforceSlow(VmRuntime& vm, Millis now) {
+  if (!vm.slow || vm.awaitingReport)
+    return;
+  DeviceRuntime& s = *vm.slow;
+  // The guest keeps fast + slow = total; the slow side follows the lower
+  // of the fast device's target and its request, so it grows before a fast
+  // shrink and shrinks only after a fast grow is in place.
+  uint64_t total = vm.cfg.totalBytes.value_or(vm.cfg.maxFastBytes);
+  uint64_t fastNow = std::min(vm.targetBytes, vm.fast.info.requestedBytes);
+  uint64_t want = total > fastNow ? total - fastNow : 0;
+  want = std::min(alignUp(want, s.info.blockBytes),
+                  alignDown(s.info.maxBytes, s.info.blockBytes));
+  if (want != s.info.requestedBytes)
+    (void)resize(vm, s, want, now);
+}
+
+void Engine::enforce(VmRuntime& vm, Millis now) {
+  DeviceRuntime& f = vm.fast;
+  const uint64_t target = vm.targetBytes;
+  const uint64_t requested = f.info.requestedBytes;
+
+  if (target > requested) {
+    vm.shrinkPending = false;
+    uint64_t others = chargedByOthers(vm);
+    uint64_t room =
+        cfg_.fastCapacityBytes > others ? cfg_.fastCapacityBytes - others : 0;
+    uint64_t grow = alignDown(std::min(target, room), f.info.blockBytes);
+    // A stuck device keeps its unplug request: asking for memory the guest
+    // already holds would only cancel it.
+    bool keepUnplugging = f.stuck && target <= f.info.sizeBytes;
+    if (grow > requested && !keepUnplugging) {
+      if (resize(vm, f, grow, now))
+        tellGuest(vm, grow, 0);
+    }
+  } else if (target < requested) {
+    if (!vm.shrinkPending || target < vm.shrinkToBytes) {
+      if (!vm.shrinkPending)
+        vm.shrinkDeadlineMs = now + cfg_.shrinkNoticeMs;
+      vm.shrinkPending = true;
+      vm.shrinkToBytes = target;
+      enforceSlow(vm, now);  // room to demote into, before the deadline
+      tellGuest(vm, target, cfg_.shrinkNoticeMs);
+      HLOG(kInfo) << vm.cfg.name << ": shrinking to " << formatBytes(target)
+                  << " in " << cfg_.shrinkNoticeMs << " ms";
+    } else if (target > vm.shrinkToBytes) {
+      vm.shrinkToBytes = target;
+      tellGuest(vm, target, std::max<Millis>(0, vm.shrinkDeadlineMs - now));
+    }
+    if (now >= vm.shrinkDeadlineMs && resize(vm, f, vm.shrinkToBytes, now))
+      vm.shrinkPending = false;
+  } else {
+    vm.shrinkPending = false;
+    if (vm.quotaToldBytes != requested && !vm.awaitingReport)
+      tellGuest(vm, requested, 0);
+  }
+  enforceSlow(vm, now);
+}
+
+// ---- policy ---------------------------------------------------------------
+
+VmDemand Engine::demandOf(const VmRuntime& vm, Millis now) const {
+  VmDemand d;
+  const DeviceRuntime& f = vm.fast;
+  d.name = vm.cfg.name;
+  d.blockBytes = f.info.blockBytes;
+  d.weight = vm.cfg.weight;
+  d.currentBytes = vm.targetBytes;
+  d.ceilingBytes =
+      alignDown(std::min(vm.cfg.maxFastBytes, f.info.maxBytes), d.blockBytes);
+  d.floorBytes = std::min(alignUp(vm.cfg.minFastBytes, d.blockBytes),
+                          alignDown(f.info.maxBytes, d.blockBytes));
+  if (f.stuck)  // real memory that cannot be taken back: policy sees it
+    d.floorBytes =
+        std::max(d.floorBytes, alignUp(f.info.sizeBytes, d.blockBytes));
+  if (vm.awaitingReport) {
+    uint64_t pinned =
+        std::max(d.floorBytes, alignUp(vm.targetBytes, d.blockBytes));
+    d.floorBytes = d.ceilingBytes = pinned;
+  }
+  d.ceilingBytes = std::max(d.ceilingBytes, d.floorBytes);
+
+  const uint64_t base = vm.cfg.fastBaseBytes;
+  bool fresh = vm.report && now - vm.reportAtMs < cfg_.reportStaleMs;
+  if (fresh && !vm.awaitingReport) {
+    const GuestReport& r = *vm.report;
+    d.hotSetBytes = r.hotSetBytes > base ? r.hotSetBytes - base : 0;
+    if (!r.curve.empty()) {
+      // Move the curve from guest fast bytes to device bytes.
+      d.curve.push_back({0, curveShare(r.curve, base)});
+      for (const auto& p : r.curve)
+        if (p.fastBytes > base)
+          d.curve.push_back({p.fastBytes - base, p.share});
+    }
+    bool rising =
+        !d.curve.empty() && d.curve.back().share > d.curve.front().share;
+    d.hasDemand = d.hotSetBytes > 0 || rising;
+  }
+  return d;
+}
+
+void Engine::runPolicy(Millis now) {
+  PolicyInput in;
+  std::vector<size_t> index;
+  uint64_t heldElsewhere = 0;
+  for (size_t i = 0; i < vms_.size(); i++) {
+    if (vms_[i].phase == VmPhase::kActive) {
+      in.vms.push_back(demandOf(vms_[i], now));
+      index.push_back(i);
+    } else {
+      heldElsewhere += chargedBytes(vms_[i]);
+    }
+  }
+  if (in.vms.empty())
+    return;
+  in.capacityBytes = cfg_.fastCapacityBytes > heldElsewhere
+                         ? cfg_.fastCapacityBytes - heldElsewhere
+                         : 0;
+  std::vector<Quota> quotas = policy_->allocate(in);
+
+  std::vector<StabilizerVm> sv;
+  for (size_t k = 0; k < in.vms.size(); k++) {
+    const VmRuntime& vm = vms_[index[k]];
+    sv.push_back({vm.targetBytes, quotas[k].bytes, in.vms[k].floorBytes,
+                  in.vms[k].ceilingBytes, in.vms[k].blockBytes,
+                  vm.targetChangedMs, vm.targetEverChanged});
+  }
+  auto next =
+      stabilize(in.capacityBytes, sv, now, {cfg_.holdMs, cfg_.hysteresisBytes});
+  for (size_t k = 0; k < in.vms.size(); k++) {
+    VmRuntime& vm = vms_[index[k]];
+    if (vm.awaitingReport) {
+      // Pinned: only ever raised, to its guarantee.
+      if (next[k] <= vm.targetBytes)
+        continue;
+      vm.reason = "adopted; raised to its min guarantee; waiting for a report";
+    } else {
+      vm.reason = quotas[k].reason;
+    }
+    if (next[k] != quotas[k].bytes)
+      vm.reason += " (held: hysteresis/hold time)";
+    if (next[k] == vm.targetBytes)
+      continue;
+    HLOG(kInfo) << vm.cfg.name << ": quota " << formatBytes(vm.targetBytes)
+                << " -> " << formatBytes(next[k]) << ": " << vm.reason;
+    vm.targetBytes = next[k];
+    vm.targetChangedMs = now;
+    vm.targetEverChanged = true;
+  }
+}
+
+// ---- the loop -------------------------------------------------------------
+
+void Engine::tick() {
+  Millis now = clock_();
+  for (auto& vm : vms_) {
+    maintainQmp(vm, now);
+    readGuest(vm, now);
+    refreshSizes(vm, now);
+  }
+  if (now >= nextPolicyMs_) {
+    runPolicy(now);
+    nextPolicyMs_ = now + cfg_.intervalMs;
+  }
+  // Shrinks first: a grow only goes into memory that is really free.
+  for (auto& vm : vms_)
+    if (vm.phase == VmPhase::kActive &&
+        vm.targetBytes < vm.fast.info.requestedBytes)
+      enforce(vm, now);
+  for (auto& vm : vms_)
+    if (vm.phase == VmPhase::kActive &&
+        vm.targetBytes >= vm.fast.info.requestedBytes)
+      enforce(vm, now);
+}
+
+EngineStatus Engine::status() const {
+  EngineStatus s;
+  s.policy = cfg_.policy;
+  s.capacityBytes = cfg_.fastCapacityBytes;
+  Millis now = clock_();
+  for (const auto& vm : vms_) {
+    VmStatus v;
+    v.name = vm.cfg.name;
+    v.phase = phaseName(vm.phase);
+    v.quotaBytes = vm.targetBytes;
+    v.pluggedBytes = vm.fast.info.sizeBytes;
+    v.requestedBytes = vm.fast.info.requestedBytes;
+    v.chargedBytes = chargedBytes(vm);
+    v.deviceMaxBytes = vm.fast.info.maxBytes;
+    v.blockBytes = vm.fast.info.blockBytes;
+    v.minFastBytes = vm.cfg.minFastBytes;
+    v.maxFastBytes = vm.cfg.maxFastBytes;
+    v.weight = vm.cfg.weight;
+    v.stuck = vm.fast.stuck;
+    v.shrinkPending = vm.shrinkPending;
+    v.awaitingReport = vm.awaitingReport;
+    if (vm.slow) {
+      v.slowPluggedBytes = vm.slow->info.sizeBytes;
+      v.slowRequestedBytes = vm.slow->info.requestedBytes;
+    }
+    if (vm.link) {
+      v.linkConnected = vm.link->connected();
+      v.reports = vm.link->counters().reports;
+      v.rejectedMessages =
+          vm.link->counters().malformed + vm.link->counters().oversized;
+    }
+    if (vm.report) {
+      v.hasReport = true;
+      v.hotSetBytes = vm.report->hotSetBytes;
+      v.fastResidentBytes = vm.report->fastResidentBytes;
+      v.slowResidentBytes = vm.report->slowResidentBytes;
+      v.reportAgeMs = now - vm.reportAtMs;
+    }
+    v.reason = vm.reason;
+    v.lastError = vm.lastError;
+    s.chargedBytes += v.chargedBytes;
+    s.vms.push_back(std::move(v));
+  }
+  return s;
+}
+
+}  // namespace htier

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The engine orders the work; the decisions live in the policy.  Each
+// tick() it, for every VM: keeps QMP connected (adopting devices on
+// connect), reads guest reports, and drives the fast (and slow) device
+// toward its target with the resize protocol:
+//   shrink: tell the guest (quota, effective_in_ms), wait, then qom-set;
+//   grow:   qom-set at once (only into memory that is really free), then
+//           tell the guest.
+// Every interval_ms it runs the policy over the active VMs and damps the
+// result with the Stabilizer.
+//
+// Invariant: the fast memory charged to VMs, each at max(plugged size,
+// requested size), never exceeds fast_capacity_bytes through our doing.
+// A grow is only issued into capacity that no VM holds or may still plug,
+// so memory being unplugged is not handed out until it is really gone.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "config/Config.h"
+#include "engine/VmRuntime.h"
+#include "policy/Policy.h"
+#include "policy/Stabilizer.h"
+#include "status/Status.h"
+
+namespace htier {
+
+struct VmPorts {
+  std::unique_ptr<VmControl> control;
+  std::unique_ptr<GuestChannel> link;
+};
+
+class Engine {
+ public:
+  Engine(Config cfg, std::unique_ptr<Policy> policy, std::vector<VmPorts> ports,
+         ClockFn clock = monotonicMillis);
+
+  void tick();
+  EngineStatus status() const;
+
+  // For tests.
+  const VmRuntime& vm(size_t i) const { return vms_[i]; }
+  void runPolicyNow() { nextPolicyMs_ = 0; }
+
+ private:
+  void maintainQmp(VmRuntime& vm, Millis now);
+  Status adopt(VmRuntime& vm, Millis now);
+  void markLost(VmRuntime& vm, Millis now, const std::string& why);
+  void readGuest(VmRuntime& vm, Millis now);
+  void refreshSizes(VmRuntime& vm, Millis now);
+  void enforce(VmRuntime& vm, Millis now);
+  void enforceSlow(VmRuntime& vm, Millis now);
+  void tellGuest(VmRuntime& vm, uint64_t deviceBytes, Millis effectiveInMs);
+  Status resize(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes, Millis now);
+  void runPolicy(Millis now);
+  VmDemand demandOf(const VmRuntime& vm, Millis now) const;
+
+  uint64_t chargedBytes(const VmRuntime& vm) const;
+  uint64_t chargedByOthers(const VmRuntime& vm) const;
+
+  Config cfg_;
+  std::unique_ptr<Policy> policy_;
+  std::vector<VmRuntime> vms_;
+  ClockFn clock_;
+  Millis nextPolicyMs_ = 0;
+};
+
+}  // namespace htier

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The engine against scripted VMs: a fake QMP whose guest plugs and unplugs
+// (or refuses to), a fake guest link, and a hand-driven clock.  Each test
+// checks what an operator relies on: the resize protocol's order, the
+// capacity invariant, restarts and lost VMs.
+#include "engine/Engine.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "policy/PolicyRegistry.h"
+#include "util/Units.h"
+
+using namespace htier;
+
+namespace {
+
+using Journal = std::vector<std::string>;
+
+struct FakeDevice {
+  DeviceInfo info;
+  uint64_t unplugFloor = 0;  // the guest cannot unplug below this
+};
+
+class FakeVm : public VmControl {
+ public:
+  explicit FakeVm(Journal* j) : journal_(j) {}
+  Status connect() override {
+    if (!up)
+      return makeError("connect: No such file or directory");
+    connected_ = true;
+    return okStatus();
+  }
+  bool connected() const override { return connected_ && up; }
+  Maybe<DeviceInfo> describe(const std::string& d) override {
+    if (!connected())
+      return makeError("gone");
+    return devices.at(d).info;
+  }
+  Maybe<uint64_t> size(const std::string& d) override {
+    if (!connected())
+      return makeError("gone");
+    return devices.at(d).info.sizeBytes;
+  }
+  Status setRequestedSize(const std::string& d, uint64_t bytes) override {
+    if (!connected())
+      return makeError("gone");
+    FakeDevice& dev = devices.at(d);
+    if (bytes % dev.info.blockBytes || bytes > dev.info.maxBytes)
+      return makeError("GenericError: bad requested-size");
+    dev.info.requestedBytes = bytes;
+    journal_->push_back("qom-set " + d + " " + std::to_string(bytes / kMiB));
+    return okStatus();
+  }
+  // The guest driver: plugs at once, unplugs down to unplugFloor.
+  void guestStep() {
+    for (auto& [id, dev] : devices)
+      dev.info.sizeBytes =
+          std::max(dev.info.requestedBytes,
+                   std::min(dev.info.sizeBytes, dev.unplugFloor));
+  }
+
+  std::map<std::string, FakeDevice> devices;
+  bool up = true;
+
+ private:
+  bool connected_ = false;
+  Journal* journal_;
+};
+
+class FakeLink : public GuestChannel {
+ public:
+  explicit FakeLink(Journal* j) : journal_(j) { counters_.connects = 1; }
+  void poll(Millis) override {}
+  std::optional<GuestReport> takeReport() override {
+    auto r = std::move(pending);
+    pending.reset();
+    return r;
+  }
+  Status sendQuota(uint64_t fastBytes, uint64_t effectiveInMs) override {
+    journal_->push_back("quota " + std::to_string(fastBytes / kMiB) + " in " +
+                        std::to_string(effectiveInMs));
+    lastQuota = fastBytes;
+    return okStatus();
+  }
+  bool connected() const override { return true; }
+  const LinkCounters& counters() const override { return counters_; }
+  std::string lastProblem() const override { return ""; }
+
+  void report(uint64_t hotSet) {
+    GuestReport r;
+    r.hotSetBytes = hotSet;
+    r.fastResidentBytes = hotSet;
+    pending = r;
+  }
+
+  std::optional<GuestReport> pending;
+  uint64_t lastQuota = 0;
+
+ private:
+  LinkCounters counters_;
+  Journal* journal_;
+};
+
+VmConfig vmConfig(const std::string& name, uint64_t min, uint64_t max) {
+  VmConfig c;
+  c.name = name;
+  c.qmpPath = "/q/" + name;
+  c.channelPath = "/c/" + name;
+  c.fastDevice = "vm0";
+  c.minFastBytes = min;
+  c.maxFastBytes = max;
+  return c;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  EngineTest() {
+    cfg_.fastCapacityBytes = 4 * kGiB;
+    cfg_.intervalMs = 1000;
+    cfg_.holdMs = 0;
+    cfg_.hysteresisBytes = 0;
+    cfg_.shrinkNoticeMs = 2000;
+    cfg_.unplugTimeoutMs = 3000;
+    cfg_.vmGoneGraceMs = 10000;
+  }
+
+  // Adds a VM whose fast device "vm0" is at sizeBytes with a maxBytes
+  // backend; returns its index.
+  size_t addVm(VmConfig vc, uint64_t sizeBytes, uint64_t maxBytes = 4 * kGiB) {
+    cfg_.vms.push_back(vc);
+    auto vm = std::make_unique<FakeVm>(&journal_);
+    vm->devices["vm0"].info = {2 * kMiB, maxBytes, sizeBytes, sizeBytes};
+    if (vc.slowDevice)
+      vm->devices[*vc.slowDevice].info = {2 * kMiB, 4 * kGiB, 0, 0};
+    vms_.push_back(vm.get());
+    auto link = std::make_unique<FakeLink>(&journal_);
+    links_.push_back(link.get());
+    ports_.push_back({std::move(vm), std::move(link)});
+    return vms_.size() - 1;
+  }
+
+  void start(const std::string& policy = "utility") {
+    engine_ = std::make_unique<Engine>(
+        cfg_, makePolicy(policy), std::move(ports_), [this] { return now_; });
+    run(100);  // adopt: reports queued from here on are fresh
+  }
+
+  // Advances time in 100 ms ticks, checking the capacity invariant at each.
+  void run(Millis ms) {
+    for (Millis end = now_ + ms; now_ < end; now_ += 100) {
+      engine_->tick();
+      for (auto* vm : vms_)
+        vm->guestStep();
+      uint64_t charged = 0;
+      for (size_t i = 0; i < vms_.size(); i++) {
+        const auto& info = vms_[i]->devices["vm0"].info;
+        if (vms_[i]->up)
+          charged += std::max(info.sizeBytes, info.requestedBytes);
+      }
+      ASSERT_LE(charged, cfg_.fastCapacityBytes)
+          << "over-committed at " << now_;
+    }
+  }
+
+  uint64_t requested(size_t i) {
+    return vms_[i]->devices["vm0"].info.requestedBytes;
+  }
+  size_t find(const std::string& entry) {
+    for (size_t i = 0; i < journal_.size(); i++)
+      if (journal_[i] == entry)
+        return i;
+    return SIZE_MAX;
+  }
+
+  Config cfg_;
+  Millis now_ = 100000;
+  Journal journal_;
+  std::vector<FakeVm*> vms_;
+  std::vector<FakeLink*> links_;
+  std::vector<VmPorts> ports_;
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace
+
+TEST_F(EngineTest, AdoptsCurrentSizeAndChangesNothingUntilAReport) {
+  // A restarted provisioner finds vm-a at 3 GiB; its guest has not reported.
+  addVm(vmConfig("vm-a", 256 * kMiB, 4 * kGiB), 3 * kGiB);
+  start();
+  run(20000);
+  EXPECT_TRUE(journal_.empty()) << journal_[0];
+  EXPECT_EQ(engine_->vm(0).targetBytes, 3 * kGiB);
+  EXPECT_TRUE(engine_->status().vms[0].awaitingReport);
+}
+
+TEST_F(EngineTest, ShrinkTellsTheGuestFirstAndResizesAfterTheDeadline) {
+  addVm(vmConfig("vm-a", 256 * kMiB, 4 * kGiB), 2 * kGiB);
+  start();
+  run(1000);
+  links_[0]->report(512 * kMiB);
+  run(1500);  // policy ran; notice given, deadline not reached
+  size_t told = find("quota 512 in 2000");
+  ASSERT_NE(told, SIZE_MAX);
+  EXPECT_EQ(requested(0), 2 * kGiB);
+  EXPECT_TRUE(engine_->status().vms[0].shrinkPending);
+  run(2000);
+  size_t resized = find("qom-set vm0 512");
+  ASSERT_NE(resized, SIZE_MAX);
+  EXPECT_LT(told, resized);
+  EXPECT_EQ(requested(0), 512 * kMiB);
+}
+
+TEST_F(EngineTest, GrowResizesAtOnceThenTellsTheGuest) {
+  addVm(vmConfig("vm-a", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  start();
+  run(500);
+  links_[0]->report(1 * kGiB);
+  run(1500);
+  size_t resized = find("qom-set vm0 1024");
+  size_t told = find("quota 1024 in 0");
+  ASSERT_NE(resized, SIZE_MAX);
+  ASSERT_NE(told, SIZE_MAX);
+  EXPECT_LT(resized, told);
+}
+
+TEST_F(EngineTest, IdleVmReturnsMemoryThatABusyVmThenGets) {
+  addVm(vmConfig("idle", 256 * kMiB, 4 * kGiB), 3 * kGiB);
+  addVm(vmConfig("busy", 256 * kMiB, 4 * kGiB), 1 * kGiB);
+  start();
+  links_[0]->report(0);
+  links_[1]->report(4 * kGiB);
+  run(8000);
+  EXPECT_EQ(requested(0), 256 * kMiB);
+  EXPECT_EQ(requested(1), 4 * kGiB - 256 * kMiB);
+  // The busy VM's grow came after the idle VM's memory was really gone.
+  EXPECT_LT(find("qom-set vm0 256"), find("qom-set vm0 3840"));
+}
+
+TEST_F(EngineTest, GuestThatCannotUnplugIsAccountedAtItsRealSize) {
+  addVm(vmConfig("stuck", 256 * kMiB, 4 * kGiB), 3 * kGiB);
+  addVm(vmConfig("busy", 256 * kMiB, 4 * kGiB), 1 * kGiB);
+  vms_[0]->devices["vm0"].unplugFloor = 2 * kGiB;  // can free only 1 GiB
+  start();
+  links_[0]->report(0);
+  links_[1]->report(4 * kGiB);
+  run(15000);  // run() asserts no over-commit at every tick
+  auto st = engine_->status();
+  EXPECT_TRUE(st.vms[0].stuck);
+  EXPECT_EQ(st.vms[0].pluggedBytes, 2 * kGiB);
+  EXPECT_EQ(st.vms[0].chargedBytes, 2 * kGiB);
+  EXPECT_EQ(requested(1), 2 * kGiB);
+  EXPECT_LE(st.chargedBytes, cfg_.fastCapacityBytes);
+}
+
+TEST_F(EngineTest, LostVmKeepsItsShareForTheGracePeriodThenReleasesIt) {
+  addVm(vmConfig("doomed", 256 * kMiB, 4 * kGiB), 2 * kGiB);
+  addVm(vmConfig("busy", 256 * kMiB, 4 * kGiB), 2 * kGiB);
+  start();
+  links_[0]->report(2 * kGiB);
+  links_[1]->report(4 * kGiB);
+  run(3000);
+  vms_[0]->up = false;  // QEMU killed
+  run(5000);
+  EXPECT_EQ(engine_->status().vms[0].phase, "lost");
+  EXPECT_EQ(requested(1), 2 * kGiB);  // nothing taken yet
+  links_[1]->report(4 * kGiB);
+  run(8000);
+  EXPECT_EQ(engine_->status().vms[0].phase, "released");
+  // Its share, less the guarantee kept for its return, went to busy.
+  EXPECT_EQ(requested(1), 4 * kGiB - 256 * kMiB);
+}
+
+TEST_F(EngineTest, SlowDeviceGrowsBeforeTheFastShrink) {
+  VmConfig vc = vmConfig("tiered", 256 * kMiB, 2 * kGiB);
+  vc.slowDevice = "vs0";
+  addVm(vc, 2 * kGiB);
+  start();
+  links_[0]->report(512 * kMiB);
+  run(6000);
+  EXPECT_EQ(requested(0), 512 * kMiB);
+  EXPECT_EQ(vms_[0]->devices["vs0"].info.requestedBytes, 1536 * kMiB);
+  EXPECT_LT(find("qom-set vs0 1536"), find("quota 512 in 2000"));
+  EXPECT_LT(find("quota 512 in 2000"), find("qom-set vm0 512"));
+}
+
+TEST_F(EngineTest, MinGuaranteeHoldsUnderContention) {
+  addVm(vmConfig("small", 1 * kGiB, 4 * kGiB), 0);
+  VmConfig hog = vmConfig("hog", 0, 4 * kGiB);
+  hog.weight = 100;
+  addVm(hog, 0);
+  start();
+  links_[0]->report(4 * kGiB);
+  links_[1]->report(4 * kGiB);
+  run(5000);
+  EXPECT_EQ(requested(0), 1 * kGiB);
+  EXPECT_EQ(requested(1), 3 * kGiB);
+}
+
+TEST_F(EngineTest, QuotaIsResentWhenTheLinkReconnects) {
+  addVm(vmConfig("vm-a", 256 * kMiB, 4 * kGiB), 1 * kGiB);
+  start();
+  links_[0]->report(1 * kGiB);
+  run(2000);
+  journal_.clear();
+  const_cast<LinkCounters&>(links_[0]->counters()).connects++;
+  run(200);
+  EXPECT_NE(find("quota 1024 in 0"), SIZE_MAX);
+}

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// What the engine knows about one VM: its config, its two ports (QMP and
+// guest link), the devices' real sizes, the last guest report and the state
+// of the resize protocol.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/Config.h"
+#include "link/GuestLink.h"
+#include "qmp/VirtioMem.h"
+
+namespace htier {
+
+struct DeviceRuntime {
+  std::string id;
+  DeviceInfo info;  // block, max, size (plugged), requested
+  Millis requestedAtMs = 0;
+  bool stuck = false;  // size stayed above requested past the timeout
+
+  uint64_t chargedBytes() const {
+    return std::max(info.sizeBytes, info.requestedBytes);
+  }
+};
+
+enum class VmPhase {
+  kConnecting,  // never adopted yet: its min stays reserved
+  kActive,      // QMP up, devices adopted
+  kLost,        // QMP gone, within the grace period: its memory stays held
+  kReleased,    // QMP gone past the grace period: back to its min
+};
+
+const char* phaseName(VmPhase p);
+
+struct VmRuntime {
+  VmConfig cfg;
+  std::unique_ptr<VmControl> control;
+  std::unique_ptr<GuestChannel> link;
+
+  VmPhase phase = VmPhase::kConnecting;
+  Millis lostSinceMs = 0;
+  Millis nextConnectMs = 0;
+  DeviceRuntime fast;
+  std::optional<DeviceRuntime> slow;
+
+  // Since adoption no report has arrived: the VM is pinned where it was.
+  bool awaitingReport = true;
+  std::optional<GuestReport> report;
+  Millis reportAtMs = 0;
+
+  uint64_t targetBytes = 0;  // the quota decided for the fast device
+  std::string reason = "waiting for QMP";
+  Millis targetChangedMs = 0;
+  bool targetEverChanged = false;
+
+  bool shrinkPending = false;  // guest told, device not yet shrunk
+  uint64_t shrinkToBytes = 0;
+  Millis shrinkDeadlineMs = 0;
+
+  std::optional<uint64_t> quotaToldBytes;  // last quota the guest acked
+  uint64_t linkConnectsSeen = 0;
+  std::string lastError;
+};
+
+}  // namespace htier

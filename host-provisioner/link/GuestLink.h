@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The host end of a guest's org.htier.0 virtio-serial port: a unix socket
+// served by QEMU (-chardev socket,server=on) that we connect to.  Reads are
+// non-blocking and bounded (64 KiB per line); the link reconnects with a
+// back-off whenever the socket goes away (VM restarted, QEMU gone).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "link/Message.h"
+#include "util/Clock.h"
+#include "util/LineReader.h"
+#include "util/UnixSocket.h"
+
+namespace htier {
+
+struct LinkCounters {
+  uint64_t connects = 0;
+  uint64_t reports = 0;
+  uint64_t malformed = 0;  // rejected lines: bad JSON, bad or lying fields
+  uint64_t oversized = 0;  // lines over 64 KiB, dropped
+  uint64_t curvesDropped = 0;
+  uint64_t ignored = 0;  // well-formed messages of other types
+  uint64_t quotasSent = 0;
+  uint64_t sendFailures = 0;
+};
+
+// What the engine needs from a guest link; a seam for tests.
+class GuestChannel {
+ public:
+  virtual ~GuestChannel() = default;
+  // Connects if needed and reads whatever is pending.
+  virtual void poll(Millis now) = 0;
+  // The newest accepted report since the last call, if any.
+  virtual std::optional<GuestReport> takeReport() = 0;
+  virtual Status sendQuota(uint64_t fastBytes, uint64_t effectiveInMs) = 0;
+  virtual bool connected() const = 0;
+  virtual const LinkCounters& counters() const = 0;
+  virtual std::string lastProblem() const = 0;
+};
+
+class GuestLink : public GuestChannel {
+ public:
+  GuestLink(std::string vmName, std::string path, uint64_t maxMemoryBytes);
+
+  void poll(Millis now) override;
+  std::optional<GuestReport> takeReport() override;
+  Status sendQuota(uint64_t fastBytes, uint64_t effectiveInMs) override;
+  bool connected() const override { return fd_.valid(); }
+  const LinkCounters& counters() const override { return counters_; }
+  std::string lastProblem() const override { return lastProblem_; }
+
+  void setMaxMemoryBytes(uint64_t bytes) { maxMemoryBytes_ = bytes; }
+  int fd() const { return fd_.get(); }
+
+  // Feeds bytes as if read from the socket (also used by poll()).
+  void consume(std::string_view bytes);
+
+ private:
+  void drop(const std::string& why);
+  void problem(const std::string& why);
+
+  std::string vm_;
+  std::string path_;
+  uint64_t maxMemoryBytes_;
+  Fd fd_;
+  LineReader lines_;
+  Millis nextConnectMs_ = 0;
+  Millis backoffMs_ = 0;
+  uint64_t quotaSeq_ = 0;
+  std::optional<GuestReport> pending_;
+  LinkCounters counters_;
+  std::string lastProblem_;
+  uint64_t problemsLogged_ = 0;
+};
+
+}  // namespace htier

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The guest link against a real unix socket standing in for QEMU's
+// -chardev socket,server=on: connect, report in, quota out, reconnect.
+#include "link/GuestLink.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "util/Units.h"
+
+using namespace htier;
+
+namespace {
+
+class GuestLinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/htier-link-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/ch.sock";
+  }
+  void TearDown() override {
+    ::unlink(path_.c_str());
+    ::rmdir(dir_.c_str());
+  }
+
+  Fd acceptOne(Fd& listener) {
+    EXPECT_TRUE(*waitReadable(listener.get(), monotonicMillis() + 2000));
+    return Fd(::accept(listener.get(), nullptr, nullptr));
+  }
+
+  // Polls until pred() or 2 s pass.
+  template <class P>
+  bool pollUntil(GuestLink& link, P pred) {
+    for (Millis end = monotonicMillis() + 2000; monotonicMillis() < end;) {
+      link.poll(monotonicMillis());
+      if (pred())
+        return true;
+      ::usleep(5000);
+    }
+    return false;
+  }
+
+  std::string dir_, path_;
+};
+
+}  // namespace
+
+TEST_F(GuestLinkTest, ReportsInQuotaOut) {
+  auto listener = listenUnix(path_);
+  ASSERT_TRUE(listener) << listener.message();
+  GuestLink link("vm-a", path_, 8 * kGiB);
+  link.poll(monotonicMillis());
+  ASSERT_TRUE(link.connected());
+  Fd guest = acceptOne(*listener);
+  std::string report =
+      R"({"v":1,"type":"report","seq":1,"hot_set_bytes":1048576})"
+      "\n{bad}\n";
+  ASSERT_TRUE(writeAll(guest.get(), report, monotonicMillis() + 1000));
+  std::optional<GuestReport> got;
+  ASSERT_TRUE(
+      pollUntil(link, [&] { return (got = link.takeReport()).has_value(); }));
+  EXPECT_EQ(got->hotSetBytes, 1u << 20);
+  EXPECT_TRUE(pollUntil(link, [&] { return link.counters().malformed == 1; }));
+
+  ASSERT_TRUE(link.sendQuota(512 * kMiB, 2000));
+  char buf[256];
+  ASSERT_TRUE(*waitReadable(guest.get(), monotonicMillis() + 1000));
+  ssize_t n = ::recv(guest.get(), buf, sizeof(buf), 0);
+  ASSERT_GT(n, 0);
+  auto j = nlohmann::json::parse(std::string(buf, static_cast<size_t>(n)));
+  EXPECT_EQ(j["type"], "quota");
+  EXPECT_EQ(j["fast_bytes"], 512 * kMiB);
+  EXPECT_EQ(j["effective_in_ms"], 2000);
+  EXPECT_EQ(j["seq"], 1);
+}
+
+TEST_F(GuestLinkTest, ReconnectsAfterThePeerGoesAway) {
+  GuestLink link("vm-a", path_, 8 * kGiB);
+  link.poll(monotonicMillis());  // nothing listening yet
+  EXPECT_FALSE(link.connected());
+  EXPECT_FALSE(link.sendQuota(1, 0));
+
+  auto listener = listenUnix(path_);
+  ASSERT_TRUE(listener);
+  ASSERT_TRUE(pollUntil(link, [&] { return link.connected(); }));
+  {
+    Fd guest = acceptOne(*listener);
+  }  // guest side closes: e.g. QEMU restarted the chardev
+  ASSERT_TRUE(pollUntil(link, [&] { return !link.connected(); }));
+  ASSERT_TRUE(pollUntil(link, [&] { return link.connected(); }));
+  EXPECT_EQ(link.counters().connects, 2u);
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "policy/Curve.h"
+
+#include <algorithm>
+
+namespace htier {
+
+double curveShare(const std::vector<CurvePoint>& curve, uint64_t x) {
+  double px = 0, py = 0;
+  for (const auto& p : curve) {
+    if (x <= p.fastBytes) {
+      if (p.fastBytes == px)
+        return p.share;
+      double t = (static_cast<double>(x) - px) /
+                 (static_cast<double>(p.fastBytes) - px);
+      return py + t * (p.share - py);
+    }
+    px = static_cast<double>(p.fastBytes);
+    py = p.share;
+  }
+  return py;
+}
+
+std::vector<HullSegment> concaveHull(const std::vector<CurvePoint>& curve,
+                                     uint64_t lo, uint64_t hi) {
+  std::vector<HullSegment> out;
+  if (hi <= lo)
+    return out;
+  struct P {
+    double x, y;
+  };
+  std::vector<P> pts;
+  pts.push_back({static_cast<double>(lo), curveShare(curve, lo)});
+  for (const auto& p : curve)
+    if (p.fastBytes > lo && p.fastBytes < hi)
+      pts.push_back({static_cast<double>(p.fastBytes), p.share});
+  pts.push_back({static_cast<double>(hi), curveShare(curve, hi)});
+
+  // Andrew's monotone chain, upper half: drop points under the chord.
+  std::vector<P> hull;
+  for (const P& p : pts) {
+    while (hull.size() >= 2) {
+      const P& a = hull[hull.size() - 2];
+      const P& b = hull.back();
+      double cross = (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x);
+      if (cross >= 0)
+        hull.pop_back();
+      else
+        break;
+    }
+    hull.push_back(p);
+  }
+  for (size_t i = 1; i < hull.size(); i++) {
+    double dx = hull[i].x - hull[i - 1].x;
+    double dy = hull[i].y - hull[i - 1].y;
+    if (dx <= 0 || dy <= 0)
+      break;  // slopes only fall along the hull: the rest is flat too
+    out.push_back({static_cast<uint64_t>(hull[i - 1].x),
+                   static_cast<uint64_t>(hull[i].x), dy / dx});
+  }
+  return out;
+}
+
+std::vector<CurvePoint> curveFromHotSet(uint64_t hotSetBytes) {
+  if (hotSetBytes == 0)
+    return {};
+  return {{hotSetBytes, 1.0}};
+}
+
+}  // namespace htier

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "status/StatusServer.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace htier {
+
+Maybe<StatusServer> StatusServer::listen(const std::string& path) {
+  auto fd = listenUnix(path);
+  if (!fd)
+    return fd.error();
+  return StatusServer(path, std::move(fd.value()));
+}
+
+StatusServer::~StatusServer() {
+  if (fd_.valid())
+    ::unlink(path_.c_str());
+}
+
+void StatusServer::serve(const std::string& doc) {
+  for (;;) {
+    Fd client(
+        ::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!client.valid())
+      return;
+    // A client that does not read gets cut off rather than stall the loop.
+    (void)writeAll(client.get(), doc, monotonicMillis() + 200);
+  }
+}
+
+Maybe<std::string> fetchStatus(const std::string& path, Millis timeoutMs) {
+  auto fd = connectUnix(path);
+  if (!fd)
+    return makeError(fd.message() +
+                     " (is htier-provisiond running? see --status-socket)");
+  Millis deadline = monotonicMillis() + timeoutMs;
+  std::string doc;
+  for (;;) {
+    auto ready = waitReadable(fd->get(), deadline);
+    if (!ready)
+      return ready.error();
+    if (!*ready)
+      return makeError("timed out reading status from " + path);
+    char buf[16384];
+    ssize_t n = ::recv(fd->get(), buf, sizeof(buf), 0);
+    if (n == 0)
+      return doc;
+    if (n < 0 && errno != EINTR && errno != EAGAIN)
+      return makeError(std::string("read ") + path + ": " +
+                       std::strerror(errno));
+    if (n > 0)
+      doc.append(buf, static_cast<size_t>(n));
+    if (doc.size() > (64u << 20))
+      return makeError("status document too large");
+  }
+}
+
+}  // namespace htier

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "status/Status.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "status/StatusServer.h"
+#include "util/Units.h"
+
+using namespace htier;
+
+namespace {
+EngineStatus sample() {
+  EngineStatus s;
+  s.policy = "utility";
+  s.capacityBytes = 4 * kGiB;
+  s.chargedBytes = 3 * kGiB;
+  VmStatus v;
+  v.name = "vm-a";
+  v.phase = "active";
+  v.quotaBytes = 1 * kGiB;
+  v.pluggedBytes = 1 * kGiB;
+  v.requestedBytes = 1 * kGiB;
+  v.hasReport = true;
+  v.hotSetBytes = 768 * kMiB;
+  v.slowPluggedBytes = 512 * kMiB;
+  v.reason = "utility 93% hits at this size";
+  v.weight = 2.5;
+  v.reportAgeMs = 1200;
+  s.vms.push_back(v);
+  v.name = "vm-b";
+  v.stuck = true;
+  v.hasReport = false;
+  v.slowPluggedBytes.reset();
+  v.lastError = "qom-set failed";
+  s.vms.push_back(v);
+  return s;
+}
+}  // namespace
+
+TEST(Status, JsonRoundTrips) {
+  EngineStatus s = sample();
+  auto back = statusFromJson(statusToJson(s));
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->vms.size(), 2u);
+  EXPECT_EQ(statusToJson(*back), statusToJson(s));
+  EXPECT_EQ(back->vms[0].slowPluggedBytes, 512 * kMiB);
+  EXPECT_FALSE(back->vms[1].slowPluggedBytes);
+  EXPECT_FALSE(statusFromJson("{}"));
+}
+
+TEST(Status, TableShowsEveryVmWithReasonAndFlags) {
+  std::string t = statusToTable(sample());
+  EXPECT_NE(t.find("vm-a"), std::string::npos);
+  EXPECT_NE(t.find("768 MiB"), std::string::npos);
+  EXPECT_NE(t.find("utility 93% hits"), std::string::npos);
+  EXPECT_NE(t.find("active!stuck"), std::string::npos);
+  EXPECT_NE(t.find("last error: qom-set failed"), std::string::npos);
+  EXPECT_NE(t.find("free 1 GiB"), std::string::npos);
+}
+
+TEST(Status, ServedOverTheStatusSocket) {
+  char tmpl[] = "/tmp/htier-status-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string path = std::string(tmpl) + "/s.sock";
+  {
+    auto server = StatusServer::listen(path);
+    ASSERT_TRUE(server) << server.message();
+    auto fd = connectUnix(path);
+    ASSERT_TRUE(fd);
+    server->serve(statusToJson(sample()));
+    std::string got;
+    char buf[4096];
+    while (*waitReadable(fd->get(), monotonicMillis() + 1000)) {
+      ssize_t n = ::read(fd->get(), buf, sizeof(buf));
+      if (n <= 0)
+        break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    auto st = statusFromJson(got);
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->vms[0].name, "vm-a");
+  }
+  EXPECT_NE(::access(path.c_str(), F_OK), 0);  // removed on shutdown
+  ::rmdir(tmpl);
+}

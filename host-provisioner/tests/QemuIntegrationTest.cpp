@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Integration tests against real qemu-system-x86_64 processes (TCG, paused
+// with -S, no guest kernel): QMP, qom-get and qom-set work on a paused
+// machine; sizes only change when a guest driver plugs, which needs the
+// full-guest harness (tests/vm).  Each QEMU gets two QMP monitors: one for
+// the code under test, one for the test to check what QEMU really holds.
+// The guest's htier channel is played by the test itself.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <fstream>
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+#include "qmp/QmpClient.h"
+#include "qmp/VirtioMem.h"
+#include "util/Units.h"
+#include "util/UnixSocket.h"
+
+using namespace htier;
+using json = nlohmann::json;
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    std::vector<char*> argv;
+    for (const auto& a : args)
+      argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+bool waitFor(const std::function<bool()>& pred, Millis ms) {
+  for (Millis end = monotonicMillis() + ms; monotonicMillis() < end;) {
+    if (pred())
+      return true;
+    ::usleep(20000);
+  }
+  return pred();
+}
+
+class QemuTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (system("command -v qemu-system-x86_64 >/dev/null 2>&1") != 0)
+      GTEST_SKIP() << "qemu-system-x86_64 not installed";
+    char tmpl[] = "/tmp/htier-qemu-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    qmp_ = dir_ + "/vm.qmp";
+    check_ = dir_ + "/check.qmp";
+    qemu_ = spawn({"qemu-system-x86_64",
+                   "-machine",
+                   "q35",
+                   "-nodefaults",
+                   "-display",
+                   "none",
+                   "-S",
+                   "-m",
+                   "1280M,slots=2,maxmem=4G",
+                   "-object",
+                   "memory-backend-ram,id=m0,size=1G",
+                   "-object",
+                   "memory-backend-ram,id=vmem0,size=1G",
+                   "-object",
+                   "memory-backend-ram,id=m1,size=256M",
+                   "-object",
+                   "memory-backend-ram,id=vmem1,size=512M",
+                   "-numa",
+                   "node,nodeid=0,memdev=m0",
+                   "-numa",
+                   "node,nodeid=1,memdev=m1",
+                   "-device",
+                   "virtio-mem-pci,id=vm0,memdev=vmem0,node=0,requested-size=0",
+                   "-device",
+                   "virtio-mem-pci,id=vs0,memdev=vmem1,node=1,requested-size=0",
+                   "-qmp",
+                   "unix:" + qmp_ + ",server=on,wait=off",
+                   "-qmp",
+                   "unix:" + check_ + ",server=on,wait=off"},
+                  dir_ + "/qemu.log");
+    ASSERT_GT(qemu_, 0);
+    ASSERT_TRUE(
+        waitFor([&] { return access(check_.c_str(), F_OK) == 0; }, 10000))
+        << "QEMU did not create its QMP sockets";
+    checker_ = std::make_unique<QmpClient>(makeUnixQmpTransport(check_), 5000);
+    ASSERT_TRUE(waitFor([&] { return bool(checker_->connect()); }, 5000));
+  }
+
+  void TearDown() override {
+    if (daemon_ > 0) {
+      kill(daemon_, SIGKILL);
+      waitpid(daemon_, nullptr, 0);
+    }
+    if (qemu_ > 0) {
+      kill(qemu_, SIGKILL);
+      waitpid(qemu_, nullptr, 0);
+    }
+    if (!dir_.empty() && !HasFailure())
+      system(("rm -rf " + dir_).c_str());
+    else if (!dir_.empty())
+      std::fprintf(stderr, "logs kept in %s\n", dir_.c_str());
+  }
+
+  uint64_t qomGet(const std::string& dev, const std::string& prop) {
+    auto r = checker_->execute(
+        "qom-get",
+        {{"path", "/machine/peripheral/" + dev}, {"property", prop}});
+    EXPECT_TRUE(r) << r.message();
+    return r && r->is_number_unsigned() ? r->get<uint64_t>() : UINT64_MAX;
+  }
+
+  std::string dir_, qmp_, check_;
+  pid_t qemu_ = -1, daemon_ = -1;
+  std::unique_ptr<QmpClient> checker_;
+};
+
+}  // namespace
+
+TEST_F(QemuTest, VirtioMemControlReadsAndResizesARealDevice) {
+  QmpVmControl vm(
+      std::make_unique<QmpClient>(makeUnixQmpTransport(qmp_), 5000));
+  ASSERT_TRUE(vm.connect());
+  auto info = vm.describe("vm0");
+  ASSERT_TRUE(info) << info.message();
+  EXPECT_EQ(info->blockBytes, 2 * kMiB);
+  EXPECT_EQ(info->maxBytes, 1 * kGiB);
+  EXPECT_EQ(info->sizeBytes, 0u);
+  EXPECT_EQ(info->requestedBytes, 0u);
+  auto slow = vm.describe("vs0");
+  ASSERT_TRUE(slow);
+  EXPECT_EQ(slow->maxBytes, 512 * kMiB);
+
+  ASSERT_TRUE(vm.setRequestedSize("vm0", 256 * kMiB));
+  EXPECT_EQ(qomGet("vm0", "requested-size"), 256 * kMiB);
+  EXPECT_EQ(qomGet("vm0", "size"), 0u);  // no guest driver to plug it
+
+  auto bad = vm.setRequestedSize("vm0", 2 * kGiB);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.message().find("cannot exceed"), std::string::npos);
+  auto missing = vm.describe("nosuch");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.message().find("DeviceNotFound"), std::string::npos);
+}
+
+TEST_F(QemuTest, QmpClientReconnectsAfterQemuRestartsTheMonitor) {
+  QmpClient c(makeUnixQmpTransport(qmp_), 5000);
+  ASSERT_TRUE(c.connect());
+  ASSERT_TRUE(c.execute("query-status"));
+  c.disconnect();
+  ASSERT_TRUE(c.connect());  // QEMU accepts a new client on the monitor
+  auto st = c.execute("query-status");
+  ASSERT_TRUE(st);
+  EXPECT_EQ((*st)["status"], "prelaunch");
+}
+
+TEST_F(QemuTest, DaemonGrowsAVmOnItsGuestsReportAndShowsStatus) {
+  const std::string channel = dir_ + "/vm.sock";
+  const std::string status = dir_ + "/status.sock";
+  auto agent = listenUnix(channel);  // the test plays the guest agent
+  ASSERT_TRUE(agent);
+  json cfg = {{"fast_capacity_bytes", 1 * kGiB},
+              {"interval_ms", 200},
+              {"hold_ms", 0},
+              {"status_socket", status},
+              {"vms",
+               {{{"name", "vm-a"},
+                 {"qmp", qmp_},
+                 {"channel", channel},
+                 {"fast_device", "vm0"},
+                 {"min_fast_bytes", 128 * kMiB},
+                 {"max_fast_bytes", 1 * kGiB}}}}};
+  std::ofstream(dir_ + "/cfg.json") << cfg.dump(2);
+  std::string bin = HTIER_PROVISIOND;
+  ASSERT_EQ(
+      system((bin + " --check-config --config " + dir_ + "/cfg.json >/dev/null")
+                 .c_str()),
+      0);
+  daemon_ = spawn({bin, "--config", dir_ + "/cfg.json"}, dir_ + "/daemon.log");
+
+  // Adoption: the VM goes to its min guarantee, not beyond, until a report.
+  ASSERT_TRUE(waitFor(
+      [&] { return qomGet("vm0", "requested-size") == 128 * kMiB; }, 10000));
+  ASSERT_TRUE(*waitReadable(agent->get(), monotonicMillis() + 5000));
+  Fd guest(::accept(agent->get(), nullptr, nullptr));
+  ASSERT_TRUE(guest.valid());
+  std::string report = json({{"v", 1},
+                             {"type", "report"},
+                             {"seq", 1},
+                             {"hot_set_bytes", 512 * kMiB},
+                             {"fast_resident_bytes", 512 * kMiB},
+                             {"slow_resident_bytes", 0}})
+                           .dump() +
+                       "\n";
+  ASSERT_TRUE(writeAll(guest.get(), report, monotonicMillis() + 1000));
+  ASSERT_TRUE(waitFor(
+      [&] { return qomGet("vm0", "requested-size") == 512 * kMiB; }, 10000))
+      << "requested-size is " << qomGet("vm0", "requested-size");
+
+  // The guest is told its new quota after the grow.
+  std::string got;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        char buf[4096];
+        ssize_t n = ::recv(guest.get(), buf, sizeof(buf), MSG_DONTWAIT);
+        if (n > 0)
+          got.append(buf, static_cast<size_t>(n));
+        return got.find("\"fast_bytes\":536870912") != std::string::npos;
+      },
+      5000))
+      << got;
+
+  FILE* p =
+      popen((bin + " status --json --status-socket " + status).c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof(buf), p))
+    out.append(buf, n);
+  EXPECT_EQ(pclose(p), 0);
+  auto st = json::parse(out, nullptr, false);
+  ASSERT_FALSE(st.is_discarded()) << out;
+  EXPECT_EQ(st["vms"][0]["name"], "vm-a");
+  EXPECT_EQ(st["vms"][0]["requested_bytes"], 512 * kMiB);
+  EXPECT_EQ(st["vms"][0]["plugged_bytes"], 0u);
+  EXPECT_EQ(st["vms"][0]["hot_set_bytes"], 512 * kMiB);
+  EXPECT_EQ(st["vms"][0]["block_bytes"], 2 * kMiB);
+  EXPECT_EQ(st["vms"][0]["device_max_bytes"], 1 * kGiB);
+
+  kill(daemon_, SIGTERM);
+  int wstatus = 0;
+  waitpid(daemon_, &wstatus, 0);
+  daemon_ = -1;
+  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+  // Stopping the daemon changes no VM.
+  EXPECT_EQ(qomGet("vm0", "requested-size"), 512 * kMiB);
+}

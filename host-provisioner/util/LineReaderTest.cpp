@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "util/LineReader.h"
+
+#include <gtest/gtest.h>
+
+using namespace htier;
+
+TEST(LineReader, SplitsLinesAcrossFeedsAndStripsCr) {
+  LineReader r(64);
+  r.feed("{\"a\":1}\r\n{\"b\"");
+  EXPECT_EQ(r.next(), "{\"a\":1}");
+  EXPECT_FALSE(r.next());
+  r.feed(":2}\n\n");
+  EXPECT_EQ(r.next(), "{\"b\":2}");
+  EXPECT_EQ(r.next(), "");
+  EXPECT_FALSE(r.next());
+}
+
+TEST(LineReader, DropsOversizedLineWholeAndResyncs) {
+  LineReader r(8);
+  r.feed("0123");
+  r.feed("456789abc");  // over the cap, no newline yet
+  r.feed(std::string(100000, 'x'));
+  EXPECT_FALSE(r.next());
+  r.feed("tail\nok\n");
+  EXPECT_EQ(r.next(), "ok");
+  EXPECT_EQ(r.oversizedLines(), 1u);
+}
+
+TEST(LineReader, LineExactlyAtCapIsKept) {
+  LineReader r(4);
+  r.feed("abcd\nabcde\nz\n");
+  EXPECT_EQ(r.next(), "abcd");
+  EXPECT_EQ(r.next(), "z");
+  EXPECT_EQ(r.oversizedLines(), 1u);
+}

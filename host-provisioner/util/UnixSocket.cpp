@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "util/UnixSocket.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace htier {
+
+void Fd::reset(int fd) {
+  if (fd_ >= 0)
+    ::close(fd_);
+  fd_ = fd;
+}
+
+namespace {
+
+Maybe<sockaddr_un> makeAddr(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(addr.sun_path))
+    return makeError("socket path '" + path + "' is empty or longer than " +
+                     std::to_string(sizeof(addr.sun_path) - 1) + " bytes");
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return addr;
+}
+
+std::string errnoText(const char* what, const std::string& path) {
+  return std::string(what) + " " + path + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+Maybe<Fd> connectUnix(const std::string& path) {
+  auto addr = makeAddr(path);
+  if (!addr)
+    return addr.error();
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid())
+    return makeError(errnoText("socket() for", path));
+  // A unix connect completes or fails at once (EAGAIN only when the
+  // listener's backlog is full, which we treat as a failure to retry).
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr.value()),
+                sizeof(sockaddr_un)) != 0)
+    return makeError(errnoText("connect", path));
+  return fd;
+}
+
+Maybe<Fd> listenUnix(const std::string& path) {
+  auto addr = makeAddr(path);
+  if (!addr)
+    return addr.error();
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode))
+      return makeError("refusing to replace " + path +
+                       ": exists and is not a socket");
+    ::unlink(path.c_str());
+  }
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid())
+    return makeError(errnoText("socket() for", path));
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr.value()),
+             sizeof(sockaddr_un)) != 0)
+    return makeError(errnoText("bind", path));
+  if (::listen(fd.get(), 8) != 0)
+    return makeError(errnoText("listen", path));
+  return fd;
+}
+
+Status writeAll(int fd, std::string_view data, Millis deadline) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      Millis left = deadline - monotonicMillis();
+      if (left <= 0)
+        return makeError("write timed out");
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, static_cast<int>(left));
+      continue;
+    }
+    return makeError(std::string("write failed: ") + std::strerror(errno));
+  }
+  return okStatus();
+}
+
+Maybe<bool> waitReadable(int fd, Millis deadline) {
+  for (;;) {
+    Millis left = deadline - monotonicMillis();
+    if (left < 0)
+      left = 0;
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return makeError(std::string("poll failed: ") + std::strerror(errno));
+    return r > 0;
+  }
+}
+
+}  // namespace htier
