@@ -21,10 +21,10 @@ DEB_PACKAGES := build-essential cmake pkg-config git python3 \
 	libbpf-dev bpftool clang llvm libpfm4-dev gnuplot-nox \
 	linux-source-6.1 linux-libc-dev libc6-dev file
 
-.PHONY: all deps guest-kernel kmod userspace selftests test unit-test vm-test \
+.PHONY: all deps guest-kernel kmod userspace workloads selftests test unit-test vm-test \
 	bench demo clean
 
-all: kmod userspace selftests
+all: kmod userspace selftests workloads
 
 deps:
 	./scripts/deps.sh $(DEB_PACKAGES)
@@ -41,6 +41,9 @@ kmod:
 userspace:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
+
+workloads:
+	$(MAKE) -C bench/gups
 
 selftests:
 	$(MAKE) -C tests/selftests/htier OUT=$(BUILD)/selftests

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+// The policies.  htier runs the module's C core (guest-kmod/core) exactly as
+// the module's round does: record what the sampler saw, cool every N epochs,
+// expire, histogram, plan, select, migrate.  The baselines are models of
+// what they are named after, kept small:
+//   first-touch  no management: pages stay where they were first placed.
+//   tpp          TPP (Linux NUMA-balancing tiering): a slow page accessed
+//                again within a short window of its previous access is
+//                promoted; room is made by demoting the least recently
+//                accessed fast pages.
+//   memtis       Memtis: PEBS-like sample counts, cooled like htier's heat,
+//                in a log2 histogram; the hot threshold is the coldest bin
+//                whose pages (with all hotter ones) fit the capacity.  Hot
+//                slow pages are promoted into free fast memory; cold fast
+//                pages are demoted separately when hot pages wait, so room
+//                appears one epoch later (no exchange pairing).
+//   oracle       before every epoch the fast tier holds the pages with the
+//                most accesses in that epoch: an upper bound.
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+
+#include "sim_policy.h"
+
+extern "C" {
+#include "hotness.h"
+#include "policy.h"
+}
+
+namespace htier::sim {
+
+Policy::Policy(std::string name, const PolicyConfig& cfg)
+    : cfg_(cfg), name_(std::move(name)), fast_(cfg.pages, 0) {
+  if (cfg.initial == Initial::FastFirst) {
+    // Linux fills the local (fast) node first, in first-touch order.
+    nrFast_ = std::min(cfg.capacityPages, cfg.pages);
+    std::fill(fast_.begin(), fast_.begin() + nrFast_, 1);
+  }
+}
+
+void Policy::promote(uint64_t page) {
+  if (fast_[page])
+    return;
+  fast_[page] = 1;
+  nrFast_++;
+  promoted_++;
+}
+
+void Policy::demote(uint64_t page) {
+  if (!fast_[page])
+    return;
+  fast_[page] = 0;
+  nrFast_--;
+  demoted_++;
+}
+
+namespace {
+
+class FirstTouch : public Policy {
+ public:
+  explicit FirstTouch(const PolicyConfig& cfg) : Policy("first-touch", cfg) {}
+};
+
+// The module's round, on the module's code.
+class Htier : public Policy {
+ public:
+  Htier(const PolicyConfig& cfg, bool pebs)
+      : Policy(pebs ? "htier-pebs" : "htier", cfg), pebs_(pebs) {
+    uint32_t cap = 4096;
+    while (cap < cfg.pages * 2)
+      cap *= 2;
+    entries_.resize(cap);
+    htier_table_init(&table_, entries_.data(), cap);
+    keysUp_.resize(cfg.batchPages);
+    keysDown_.resize(cfg.batchPages);
+  }
+
+  void after(const Signals& s) override {
+    table_.epoch++;
+    for (uint64_t page = 0; page < cfg_.pages; page++) {
+      uint32_t seen = pebs_ ? s.pebs[page] : s.epoch.accessed[page];
+      htier_table_record(&table_, htier_key(1, page), seen,
+                         onFast(page) ? HTIER_TIER_FAST : HTIER_TIER_SLOW, 0);
+    }
+    if (table_.epoch % cfg_.coolEveryEpochs == 0)
+      htier_table_cool(&table_, cfg_.coolShift);
+    htier_table_expire(&table_, 2);  // HTIER_EXPIRE_EPOCHS
+
+    htier_hist hist;
+    htier_plan plan;
+    htier_policy_params params{};
+    params.quota_pages = cfg_.capacityPages;
+    params.max_promote = cfg_.batchPages;
+    params.max_demote = cfg_.batchPages;
+    params.min_promote_bin = cfg_.minPromoteBin;
+    htier_table_histogram(&table_, &hist);
+    htier_plan_compute(&hist, &params, &plan);
+
+    htier_selection sel{};
+    sel.promote_keys = keysUp_.data();
+    sel.demote_keys = keysDown_.data();
+    sel.max_keys = static_cast<uint32_t>(cfg_.batchPages);
+    htier_plan_select(&table_, &plan, &sel);
+    for (uint32_t i = 0; i < sel.nr_demote_keys; i++)
+      move(keysDown_[i], false);
+    for (uint32_t i = 0; i < sel.nr_promote_keys; i++)
+      move(keysUp_[i], true);
+  }
+
+ private:
+  void move(uint64_t key, bool up) {
+    uint64_t page = htier_key_vpn(key);
+    if (up)
+      promote(page);
+    else
+      demote(page);
+    if (htier_page* p = htier_table_find(&table_, key))
+      p->tier = up ? HTIER_TIER_FAST : HTIER_TIER_SLOW;
+  }
+
+  bool pebs_;
+  std::vector<htier_page> entries_;
+  htier_table table_{};
+  std::vector<uint64_t> keysUp_, keysDown_;
+};
+
+class Tpp : public Policy {
+ public:
+  explicit Tpp(const PolicyConfig& cfg)
+      : Policy("tpp", cfg), last_(cfg.pages, kNever), prev_(cfg.pages, kNever) {}
+
+  void after(const Signals& s) override {
+    const int64_t e = static_cast<int64_t>(s.epoch.index);
+    std::vector<uint64_t> candidates;
+    for (uint64_t page = 0; page < cfg_.pages; page++) {
+      if (!s.epoch.accessed[page])
+        continue;
+      prev_[page] = last_[page];
+      last_[page] = e;
+      if (!onFast(page) && prev_[page] != kNever &&
+          e - prev_[page] <= static_cast<int64_t>(cfg_.tppWindowEpochs) &&
+          candidates.size() < cfg_.batchPages)
+        candidates.push_back(page);
+    }
+    if (candidates.empty())
+      return;
+    uint64_t need = fastPages() + candidates.size() > cfg_.capacityPages
+                        ? fastPages() + candidates.size() - cfg_.capacityPages
+                        : 0;
+    if (need) {
+      // Least recently accessed fast pages first (ties in page-hash order,
+      // as an LRU list's order is arbitrary among equally old pages).
+      std::vector<uint64_t> fast;
+      fast.reserve(fastPages());
+      for (uint64_t page = 0; page < cfg_.pages; page++)
+        if (onFast(page))
+          fast.push_back(page);
+      need = std::min<uint64_t>(need, fast.size());
+      auto older = [this](uint64_t a, uint64_t b) {
+        if (last_[a] != last_[b])
+          return last_[a] < last_[b];
+        return mix(a) < mix(b);
+      };
+      std::nth_element(fast.begin(), fast.begin() + need, fast.end(), older);
+      for (uint64_t i = 0; i < need; i++)
+        demote(fast[i]);
+    }
+    for (uint64_t page : candidates)
+      if (fastPages() < cfg_.capacityPages)
+        promote(page);
+  }
+
+ private:
+  static constexpr int64_t kNever = INT64_MIN / 2;
+  static uint64_t mix(uint64_t x) { return x * 0x9E3779B97F4A7C15ULL; }
+  std::vector<int64_t> last_, prev_;
+};
+
+class Memtis : public Policy {
+ public:
+  explicit Memtis(const PolicyConfig& cfg)
+      : Policy("memtis", cfg), count_(cfg.pages, 0) {}
+
+  void after(const Signals& s) override {
+    epochs_++;
+    for (uint64_t page = 0; page < cfg_.pages; page++)
+      count_[page] = std::min<uint32_t>(count_[page] + s.pebs[page], 0xffff);
+    if (epochs_ % cfg_.coolEveryEpochs == 0)
+      for (auto& c : count_)
+        c >>= cfg_.coolShift;
+
+    uint64_t bins[HTIER_NR_BINS] = {};
+    for (uint64_t page = 0; page < cfg_.pages; page++)
+      bins[htier_heat_bin(count_[page])]++;
+    // Hot threshold: hottest bins that fit the capacity together.
+    uint32_t hot = HTIER_NR_BINS;
+    uint64_t sum = 0;
+    for (int b = HTIER_NR_BINS - 1; b >= 1; b--) {
+      if (sum + bins[b] > cfg_.capacityPages)
+        break;
+      sum += bins[b];
+      hot = b;
+    }
+    uint64_t room = cfg_.capacityPages - std::min(cfg_.capacityPages, fastPages());
+    uint64_t promotedNow = 0, waiting = 0;
+    for (uint64_t page = 0; page < cfg_.pages; page++) {
+      if (onFast(page) || htier_heat_bin(count_[page]) < hot)
+        continue;
+      if (promotedNow < std::min(room, cfg_.batchPages)) {
+        promote(page);
+        promotedNow++;
+      } else {
+        waiting++;
+      }
+    }
+    // Pressure: demote cold pages (below the threshold), coldest first, so
+    // that waiting hot pages find room next epoch.
+    uint64_t demoteNow = std::min(waiting, cfg_.batchPages);
+    if (!demoteNow)
+      return;
+    std::vector<uint64_t> cold;
+    for (uint64_t page = 0; page < cfg_.pages; page++)
+      if (onFast(page) && htier_heat_bin(count_[page]) < hot)
+        cold.push_back(page);
+    demoteNow = std::min<uint64_t>(demoteNow, cold.size());
+    std::nth_element(cold.begin(), cold.begin() + demoteNow, cold.end(),
+                     [this](uint64_t a, uint64_t b) { return count_[a] < count_[b]; });
+    for (uint64_t i = 0; i < demoteNow; i++)
+      demote(cold[i]);
+  }
+
+ private:
+  std::vector<uint32_t> count_;
+  uint64_t epochs_ = 0;
+};
+
+class Oracle : public Policy {
+ public:
+  explicit Oracle(const PolicyConfig& cfg) : Policy("oracle", cfg) {}
+
+  void before(const Epoch& e) override {
+    const uint64_t k = std::min(cfg_.capacityPages, cfg_.pages);
+    std::vector<uint64_t> order(cfg_.pages);
+    std::iota(order.begin(), order.end(), 0);
+    // Most accesses first; among equals, pages already on fast first (no
+    // needless moves).
+    auto better = [&](uint64_t a, uint64_t b) {
+      if (e.count[a] != e.count[b])
+        return e.count[a] > e.count[b];
+      return onFast(a) > onFast(b);
+    };
+    if (k < order.size())
+      std::nth_element(order.begin(), order.begin() + k, order.end(), better);
+    std::vector<uint8_t> want(cfg_.pages, 0);
+    for (uint64_t i = 0; i < k; i++)
+      if (e.count[order[i]] > 0)
+        want[order[i]] = 1;
+    // Fast pages outside the top k stay only while there is room beside it
+    // (that is, when fewer than k pages are accessed at all: they are idle).
+    uint64_t room = k - static_cast<uint64_t>(std::count(want.begin(), want.end(), 1));
+    for (uint64_t page = 0; page < cfg_.pages; page++) {
+      if (!onFast(page) || want[page])
+        continue;
+      if (room)
+        room--;
+      else
+        demote(page);
+    }
+    for (uint64_t page = 0; page < cfg_.pages; page++)
+      if (want[page])
+        promote(page);
+  }
+};
+
+}  // namespace
+
+std::vector<std::string> policyNames() {
+  return {"first-touch", "tpp", "memtis", "htier", "htier-pebs", "oracle"};
+}
+
+std::unique_ptr<Policy> makePolicy(const std::string& name,
+                                   const PolicyConfig& cfg) {
+  if (name == "first-touch")
+    return std::make_unique<FirstTouch>(cfg);
+  if (name == "htier")
+    return std::make_unique<Htier>(cfg, false);
+  if (name == "htier-pebs")
+    return std::make_unique<Htier>(cfg, true);
+  if (name == "tpp")
+    return std::make_unique<Tpp>(cfg);
+  if (name == "memtis")
+    return std::make_unique<Memtis>(cfg);
+  if (name == "oracle")
+    return std::make_unique<Oracle>(cfg);
+  throw std::invalid_argument("unknown policy " + name);
+}
+
+}  // namespace htier::sim
