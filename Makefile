@@ -19,12 +19,12 @@ DEB_PACKAGES := build-essential cmake pkg-config git python3 \
 	qemu-system-x86 qemu-utils busybox-static \
 	libgtest-dev googletest nlohmann-json3-dev libnuma-dev \
 	libbpf-dev bpftool clang llvm libpfm4-dev gnuplot-nox \
-	linux-source-6.1 linux-libc-dev libc6-dev file
+	linux-source-6.1 linux-libc-dev libc6-dev file libelf-dev zlib1g-dev
 
-.PHONY: all deps guest-kernel kmod userspace workloads selftests test unit-test vm-test \
+.PHONY: all deps guest-kernel kmod userspace workloads selftests bpf test unit-test vm-test \
 	bench demo clean
 
-all: kmod userspace selftests workloads
+all: kmod userspace selftests workloads bpf
 
 deps:
 	./scripts/deps.sh $(DEB_PACKAGES)
@@ -41,6 +41,9 @@ kmod:
 userspace:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
+
+bpf: guest-kernel
+	$(MAKE) -C bpf OUT=$(BUILD)/bin OBJ=$(BUILD)/bpf KVER=$(KVER) GUEST_VMLINUZ=$(GUEST_ROOT)/vmlinuz
 
 workloads:
 	$(MAKE) -C bench/gups
@@ -67,4 +70,5 @@ demo: all guest-kernel
 
 clean:
 	$(MAKE) -C guest-kmod KDIR=$(KDIR) clean
+	$(MAKE) -C bpf OUT=$(BUILD)/bin OBJ=$(BUILD)/bpf clean
 	rm -rf $(BUILD)

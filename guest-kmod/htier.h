@@ -57,7 +57,7 @@ struct htier_stats {
 	atomic64_t promoted_pages, demoted_pages;
 	atomic64_t promote_failed, demote_failed;
 	atomic64_t samples, samples_fast, samples_slow;
-	atomic64_t rounds, thp_split;
+	atomic64_t rounds, thp_split, migrate_us;
 	/* Snapshots the thread publishes each round (read by sysfs). */
 	u64 fast_resident_bytes, slow_resident_bytes, other_resident_bytes;
 	u64 hot_set_bytes, active_bytes, tracked_pages, managed_processes;
@@ -81,6 +81,8 @@ struct htier_ctx {
 	nodemask_t fast_nodes, slow_nodes;
 	u64 quota_bytes;		/* U64_MAX: no limit but capacity */
 	u32 scan_interval_ms;
+	u32 scan_interval_max_ms;	/* backed off to while placement is stable */
+	u32 interval_ms;		/* the interval in use */
 	u32 cooling_period_scans;
 	u32 migrate_max_mbps;		/* 0: unlimited */
 	u32 migrate_batch_pages;	/* most pages per direction per round */
@@ -88,6 +90,8 @@ struct htier_ctx {
 	u32 nr_scope_pids;		/* 0: every user process */
 	char scope_cgroup[256];		/* "": no cgroup restriction */
 	struct cgroup *cgroup;		/* resolved scope_cgroup, referenced */
+	u32 abit_window_ms;		/* 0: tuned automatically */
+	u32 abit_window_us;		/* the window in use */
 	u32 pebs_sample_period;
 	u32 pebs_cpu_permil;
 
@@ -124,7 +128,12 @@ u32 htier_scope_slot_of_tgid(struct htier_ctx *ctx, pid_t tgid);
 int htier_scope_set_cgroup(struct htier_ctx *ctx, const char *path);
 
 /* walk.c */
-void htier_walk_all(struct htier_ctx *ctx, bool clear_young);
+enum htier_walk_mode {
+	HTIER_WALK_RESIDENCY,
+	HTIER_WALK_CLEAR,
+	HTIER_WALK_SAMPLE,
+};
+u64 htier_walk_all(struct htier_ctx *ctx, enum htier_walk_mode mode);
 
 /* migrate.c */
 void htier_migrate_round(struct htier_ctx *ctx, const struct htier_plan *plan);

@@ -40,6 +40,15 @@ static bool enabled = true;
 module_param(enabled, bool, 0444);
 MODULE_PARM_DESC(enabled, "start tracking and migrating at load");
 
+/*
+ * Promote only pages seen accessed in at least two sampling windows since
+ * they last cooled (heat >= 2): one hit is as likely noise as heat.
+ */
+#define HTIER_MIN_PROMOTE_BIN	2
+
+/* An exchange only displaces fast pages this many heat bins colder. */
+#define HTIER_EXCHANGE_GAP	2
+
 /* Table entries kept for scans that missed a page before it is forgotten. */
 #define HTIER_EXPIRE_EPOCHS	2
 
@@ -210,13 +219,17 @@ static u64 htier_round_budget(struct htier_ctx *ctx)
 /* One round; ctx->lock held. */
 static void htier_round(struct htier_ctx *ctx)
 {
-	struct htier_policy_params params = { .min_promote_bin = 1 };
+	struct htier_policy_params params = {
+		.min_promote_bin = HTIER_MIN_PROMOTE_BIN,
+		.exchange_gap = HTIER_EXCHANGE_GAP,
+	};
 	struct htier_hist hist;
 	struct htier_plan plan;
 	u64 t0 = ktime_get_ns(), t1, fast, quota;
 	int b;
 
 	htier_scope_refresh(ctx);
+	ctx->table.epoch++;
 	ctx->ops->collect(ctx);
 	if (ctx->table.epoch % ctx->cooling_period_scans == 0)
 		htier_table_cool(&ctx->table, 1);
@@ -238,9 +251,19 @@ static void htier_round(struct htier_ctx *ctx)
 	trace_htier_round(ctx->table.nr_used, plan.hot_pages, fast,
 			  params.quota_pages, plan.nr_promote, plan.nr_demote);
 
-	t1 = ktime_get_ns();
+	/* Placement is stable: scan less often, up to scan_interval_max_ms. */
 	if (plan.nr_promote || plan.nr_demote)
+		ctx->interval_ms = ctx->scan_interval_ms;
+	else
+		ctx->interval_ms = min(ctx->interval_ms * 2,
+				       max(ctx->scan_interval_ms,
+					   ctx->scan_interval_max_ms));
+
+	t1 = ktime_get_ns();
+	if (plan.nr_promote || plan.nr_demote) {
 		htier_migrate_round(ctx, &plan);
+		atomic64_add((ktime_get_ns() - t1) / 1000, &ctx->stats.migrate_us);
+	}
 	atomic64_inc(&ctx->stats.rounds);
 	htier_publish(ctx, &hist, &plan, (ktime_get_ns() - t0) / 1000,
 		      (ktime_get_ns() - t1) / 1000);
@@ -257,7 +280,10 @@ static int htier_thread(void *data)
 		mutex_unlock(&ctx->lock);
 		wait_event_interruptible_timeout(ctx->wait,
 				kthread_should_stop() || READ_ONCE(ctx->kick),
-				msecs_to_jiffies(READ_ONCE(ctx->scan_interval_ms)));
+				msecs_to_jiffies(READ_ONCE(ctx->interval_ms)));
+		/* A settings change restarts the fast pace. */
+		if (READ_ONCE(ctx->kick))
+			WRITE_ONCE(ctx->interval_ms, ctx->scan_interval_ms);
 		WRITE_ONCE(ctx->kick, false);
 	}
 	return 0;
@@ -304,6 +330,8 @@ static int __init htier_init(void)
 	init_waitqueue_head(&ctx->wait);
 	ctx->quota_bytes = U64_MAX;
 	ctx->scan_interval_ms = 500;
+	ctx->scan_interval_max_ms = 4000;
+	ctx->interval_ms = ctx->scan_interval_ms;
 	ctx->cooling_period_scans = 8;
 	ctx->migrate_max_mbps = 0;
 	ctx->migrate_batch_pages = 4096;

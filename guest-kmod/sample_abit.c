@@ -1,22 +1,73 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * htier accessed-bit sampler: every round, walk the managed page tables and
- * take each page's accessed bit (then clear it) as one access sample.  Needs
- * no PMU, so it is what runs under QEMU TCG and on clouds whose virtual PMU
- * gives no data addresses.
+ * htier accessed-bit sampler.  Needs no PMU, so it is what runs under QEMU
+ * TCG and on clouds whose virtual PMU gives no data addresses.
+ *
+ * An accessed bit says only "touched at least once since cleared".  Read
+ * once per round, a page touched a few times a second looks as hot as one
+ * touched a million times, so every round uses a short sampling window
+ * instead: one walk clears the bits, a second walk abit_window later takes
+ * the bits set since as one access each.  The chance of a hit then grows
+ * with the page's access rate, which is what ranking needs.  The window is
+ * tuned each round so that the pages found accessed are about as many as
+ * the quota can hold (between 1/20 and 1/2 of the tracked pages): wide
+ * enough to see the hot set, narrow enough to tell it from the rest.  When
+ * the window would reach the round's length, a single walk per round does.
  */
 #define pr_fmt(fmt) "htier: " fmt
 
+#include <linux/delay.h>
+#include <linux/math64.h>
 #include "htier.h"
+
+#define HTIER_WINDOW_MIN_US	1000
 
 static int htier_abit_start(struct htier_ctx *ctx)
 {
+	if (!ctx->abit_window_us)
+		ctx->abit_window_us = 50 * USEC_PER_MSEC;
 	return 0;
+}
+
+/* Aim the next window at a young-page count near the quota. */
+static void htier_abit_tune(struct htier_ctx *ctx, u64 young, u32 max_us)
+{
+	u64 tracked = ctx->table.nr_used, quota, target;
+	u32 w = ctx->abit_window_us;
+
+	if (ctx->abit_window_ms) {
+		ctx->abit_window_us = min(ctx->abit_window_ms * USEC_PER_MSEC,
+					  max_us);
+		return;
+	}
+	if (!tracked)
+		return;
+	quota = ctx->quota_bytes == U64_MAX ? tracked / 2 :
+		ctx->quota_bytes >> PAGE_SHIFT;
+	target = clamp_t(u64, quota, tracked / 20, tracked / 2);
+	/* Young pages grow about linearly with a short window: scale it. */
+	if (young * 4 < target)
+		w *= 4;
+	else if (young > target * 4)
+		w /= 4;
+	else
+		w = div64_u64((u64)w * target, max_t(u64, young, 1));
+	ctx->abit_window_us = clamp_t(u32, w, HTIER_WINDOW_MIN_US, max_us);
 }
 
 static void htier_abit_collect(struct htier_ctx *ctx)
 {
-	htier_walk_all(ctx, true);
+	u32 round_us = ctx->scan_interval_ms * USEC_PER_MSEC;
+	u64 young;
+
+	if (ctx->abit_window_us >= round_us) {
+		young = htier_walk_all(ctx, HTIER_WALK_SAMPLE);
+	} else {
+		htier_walk_all(ctx, HTIER_WALK_CLEAR);
+		usleep_range(ctx->abit_window_us, ctx->abit_window_us + 200);
+		young = htier_walk_all(ctx, HTIER_WALK_SAMPLE);
+	}
+	htier_abit_tune(ctx, young, round_us);
 }
 
 const struct htier_sampler_ops htier_abit_ops = {

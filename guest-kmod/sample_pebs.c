@@ -29,18 +29,232 @@
 #include <linux/perf_event.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <asm/processor.h>
 #include "htier.h"
+#include "sample_pebs.h"
 
 static char *pebs_source = "pmu";
 module_param(pebs_source, charp, 0444);
 MODULE_PARM_DESC(pebs_source,
 	"pebs sample source: pmu (precise memory events) or sw-page-faults (test source)");
 
+static const char * const htier_pebs_kind_names[NR_HTIER_PEBS_KINDS] = {
+	[HTIER_PEBS_LOAD] = "load",
+	[HTIER_PEBS_STORE] = "store",
+	[HTIER_PEBS_LDLAT] = "ldlat",
+};
+
 /*
- * MEM_INST_RETIRED.ALL_LOADS / ALL_STORES (Skylake and later, event 0xd0
- * umask 0x81 / 0x82), precise.  Userspace may hand better encodings later.
+ * Built-in encodings, by Intel family-6 model.  Haswell and Broadwell call
+ * event 0xd0 MEM_UOPS_RETIRED, Skylake through Sapphire Rapids (and the
+ * Atom cores since Goldmont) MEM_INST_RETIRED; ALL_LOADS is umask 0x81,
+ * ALL_STORES umask 0x82 on all of them, so one pair serves every model
+ * listed.  The table names the models so sampler_reason can say whether the
+ * defaults were chosen for this CPU or merely assumed.
  */
-static u64 htier_pebs_events[] = { 0x81d0, 0x82d0 };
+static const struct {
+	u8 model;
+	const char *name;
+} htier_pebs_models[] = {
+	{ 0x3c, "Haswell" }, { 0x3f, "Haswell-X" }, { 0x45, "Haswell-L" },
+	{ 0x46, "Haswell-G" }, { 0x3d, "Broadwell" }, { 0x47, "Broadwell-G" },
+	{ 0x4f, "Broadwell-X" }, { 0x56, "Broadwell-D" },
+	{ 0x4e, "Skylake-L" }, { 0x5e, "Skylake" }, { 0x55, "Skylake-X" },
+	{ 0x8e, "Kaby Lake-L" }, { 0x9e, "Kaby/Coffee Lake" },
+	{ 0xa5, "Comet Lake" }, { 0xa6, "Comet Lake-L" },
+	{ 0x66, "Cannon Lake" }, { 0x7d, "Ice Lake" }, { 0x7e, "Ice Lake-L" },
+	{ 0x6a, "Ice Lake-X" }, { 0x6c, "Ice Lake-D" }, { 0x8c, "Tiger Lake-L" },
+	{ 0x8d, "Tiger Lake" }, { 0xa7, "Rocket Lake" }, { 0x97, "Alder Lake" },
+	{ 0x9a, "Alder Lake-L" }, { 0xb7, "Raptor Lake" },
+	{ 0xba, "Raptor Lake-P" }, { 0xbf, "Raptor Lake-S" },
+	{ 0x8f, "Sapphire Rapids" }, { 0xcf, "Emerald Rapids" },
+};
+
+/* The encodings in use; read and written under htier.lock. */
+static struct htier_pebs_event_set htier_pebs_set;
+static bool htier_pebs_set_valid;
+
+static const char *htier_pebs_model_name(void)
+{
+	unsigned int i;
+
+	if (boot_cpu_data.x86_vendor != X86_VENDOR_INTEL ||
+	    boot_cpu_data.x86 != 6)
+		return NULL;
+	for (i = 0; i < ARRAY_SIZE(htier_pebs_models); i++)
+		if (htier_pebs_models[i].model == boot_cpu_data.x86_model)
+			return htier_pebs_models[i].name;
+	return NULL;
+}
+
+/**
+ * htier_pebs_events_default() - the built-in encodings for this CPU
+ * @set: filled with MEM_INST_RETIRED / MEM_UOPS_RETIRED ALL_LOADS and
+ *	 ALL_STORES, raw, precise_ip 2
+ */
+void htier_pebs_events_default(struct htier_pebs_event_set *set)
+{
+	memset(set, 0, sizeof(*set));
+	set->nr = 2;
+	set->ev[0] = (struct htier_pebs_event){ .kind = HTIER_PEBS_LOAD,
+		.type = PERF_TYPE_RAW, .config = 0x81d0, .precise = 2 };
+	set->ev[1] = (struct htier_pebs_event){ .kind = HTIER_PEBS_STORE,
+		.type = PERF_TYPE_RAW, .config = 0x82d0, .precise = 2 };
+}
+
+/**
+ * htier_pebs_events_get() - copy the encodings in use
+ * @set: where to copy them; htier.lock held
+ */
+void htier_pebs_events_get(struct htier_pebs_event_set *set)
+{
+	if (!htier_pebs_set_valid) {
+		htier_pebs_events_default(&htier_pebs_set);
+		htier_pebs_set_valid = true;
+	}
+	*set = htier_pebs_set;
+}
+
+/**
+ * htier_pebs_events_set() - replace the encodings; the next start() uses them
+ * @set: a set htier_pebs_events_parse() accepted; htier.lock held
+ */
+void htier_pebs_events_set(const struct htier_pebs_event_set *set)
+{
+	htier_pebs_set = *set;
+	htier_pebs_set_valid = true;
+}
+
+/* Does a PMU of this dynamic type exist?  Ask perf with a disabled counter. */
+static bool htier_pebs_pmu_exists(u32 type)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr), .type = type, .disabled = 1,
+		.exclude_kernel = 1, .exclude_hv = 1,
+	};
+	struct perf_event *ev;
+	int cpu = get_cpu();
+
+	put_cpu();
+	ev = perf_event_create_kernel_counter(&attr, cpu, NULL, NULL, NULL);
+	if (IS_ERR(ev))
+		return PTR_ERR(ev) != -ENOENT && PTR_ERR(ev) != -ENODEV;
+	perf_event_release_kernel(ev);
+	return true;
+}
+
+static int htier_pebs_event_parse(char *entry, struct htier_pebs_event *ev)
+{
+	bool have_type = false, have_config = false;
+	char *tok;
+	int kind, err;
+
+	tok = strsep(&entry, " \t");
+	kind = match_string(htier_pebs_kind_names, NR_HTIER_PEBS_KINDS, tok);
+	if (kind < 0)
+		return -EINVAL;
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->precise = 2;
+	while ((tok = strsep(&entry, " \t")) != NULL) {
+		char *val;
+
+		if (!*tok)
+			continue;
+		val = strchr(tok, '=');
+		if (!val)
+			return -EINVAL;
+		*val++ = '\0';
+		if (!strcmp(tok, "type")) {
+			err = kstrtou32(val, 0, &ev->type);
+			have_type = !err;
+		} else if (!strcmp(tok, "config")) {
+			err = kstrtou64(val, 0, &ev->config);
+			have_config = !err;
+		} else if (!strcmp(tok, "config1")) {
+			err = kstrtou64(val, 0, &ev->config1);
+		} else if (!strcmp(tok, "precise")) {
+			err = kstrtou8(val, 0, &ev->precise);
+			if (!err && ev->precise > 3)
+				err = -EINVAL;
+		} else {
+			err = -EINVAL;
+		}
+		if (err)
+			return -EINVAL;
+	}
+	if (!have_type || !have_config || !ev->config)
+		return -EINVAL;
+	if (ev->type != PERF_TYPE_RAW &&
+	    (ev->type < PERF_TYPE_MAX || !htier_pebs_pmu_exists(ev->type)))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * htier_pebs_events_parse() - parse and validate what was written to
+ * pebs_events
+ * @buf: "default", or up to HTIER_PEBS_MAX_EVENTS entries separated by ';'
+ *	 or newlines, each "KIND type=T config=C [config1=C1] [precise=P]";
+ *	 the first entry must be a load or ldlat event (loads are required)
+ * @set: filled on success
+ *
+ * Return: 0, or -EINVAL (nothing written to @set that counts), -ENOMEM.
+ */
+int htier_pebs_events_parse(const char *buf, struct htier_pebs_event_set *set)
+{
+	char *copy, *cur, *entry;
+	int err = 0;
+
+	if (sysfs_streq(buf, "default")) {
+		htier_pebs_events_default(set);
+		return 0;
+	}
+	copy = kstrdup(buf, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	memset(set, 0, sizeof(*set));
+	cur = copy;
+	while (!err && (entry = strsep(&cur, ";\n")) != NULL) {
+		entry = strim(entry);
+		if (!*entry)
+			continue;
+		if (set->nr == HTIER_PEBS_MAX_EVENTS)
+			err = -EINVAL;
+		else
+			err = htier_pebs_event_parse(entry, &set->ev[set->nr++]);
+	}
+	kfree(copy);
+	if (!err && (!set->nr || set->ev[0].kind == HTIER_PEBS_STORE))
+		err = -EINVAL;
+	return err;
+}
+
+/**
+ * htier_pebs_events_format() - the set as pebs_events shows it
+ * @set: the encodings
+ * @buf: output, NUL-terminated
+ * @len: size of @buf
+ *
+ * Return: the length written (without the NUL).
+ */
+int htier_pebs_events_format(const struct htier_pebs_event_set *set,
+			     char *buf, size_t len)
+{
+	int n = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < set->nr; i++) {
+		const struct htier_pebs_event *ev = &set->ev[i];
+
+		n += scnprintf(buf + n, len - n,
+			       "%s%s type=%u config=%#llx config1=%#llx precise=%u",
+			       i ? "; " : "", htier_pebs_kind_names[ev->kind],
+			       ev->type, ev->config, ev->config1, ev->precise);
+	}
+	return n;
+}
 
 #define HTIER_RING_SIZE	4096	/* per CPU, a power of two */
 /* Estimated cost of one sample (PMI, NMI handler, drain), for the budget. */
@@ -59,7 +273,11 @@ struct htier_ring {
 };
 
 struct htier_pebs {
-	struct htier_ring __percpu *rings;
+	/*
+	 * One ring per possible CPU, [cpu]: kvzalloc'd one by one, since a
+	 * ring (~64 KiB) exceeds what alloc_percpu() may hand out (32 KiB).
+	 */
+	struct htier_ring **rings;
 	struct perf_event **events;	/* [cpu * nr_event_types + i] */
 	unsigned int nr_types;
 	unsigned int period;
@@ -86,7 +304,7 @@ static void htier_pebs_overflow(struct perf_event *event,
 	}
 	if (!addr || !current->mm || (current->flags & PF_KTHREAD))
 		return;
-	ring = this_cpu_ptr(pebs.rings);
+	ring = pebs.rings[smp_processor_id()];
 	head = ring->head;
 	if (head - smp_load_acquire(&ring->tail) >= HTIER_RING_SIZE) {
 		ring->dropped++;
@@ -110,6 +328,36 @@ static void htier_pebs_release_events(void)
 	pebs.events = NULL;
 }
 
+static void htier_pebs_free_rings(void)
+{
+	unsigned int cpu;
+
+	if (!pebs.rings)
+		return;
+	for_each_possible_cpu(cpu)
+		kvfree(pebs.rings[cpu]);
+	kfree(pebs.rings);
+	pebs.rings = NULL;
+}
+
+static struct htier_ring **htier_pebs_alloc_rings(void)
+{
+	unsigned int cpu;
+
+	pebs.rings = kcalloc(nr_cpu_ids, sizeof(*pebs.rings), GFP_KERNEL);
+	if (!pebs.rings)
+		return NULL;
+	for_each_possible_cpu(cpu) {
+		pebs.rings[cpu] = kvzalloc_node(sizeof(struct htier_ring),
+						GFP_KERNEL, cpu_to_node(cpu));
+		if (!pebs.rings[cpu]) {
+			htier_pebs_free_rings();
+			return NULL;
+		}
+	}
+	return pebs.rings;
+}
+
 static bool htier_pebs_sw(void)
 {
 	return !strcmp(pebs_source, "sw-page-faults");
@@ -118,6 +366,7 @@ static bool htier_pebs_sw(void)
 static struct perf_event *htier_pebs_create(int cpu, unsigned int type,
 					    bool probe)
 {
+	const struct htier_pebs_event *ev = &htier_pebs_set.ev[type];
 	struct perf_event_attr attr = {
 		.size = sizeof(attr),
 		.sample_period = pebs.period,
@@ -134,9 +383,10 @@ static struct perf_event *htier_pebs_create(int cpu, unsigned int type,
 		attr.config = PERF_COUNT_SW_PAGE_FAULTS;
 		attr.sample_period = 1;
 	} else {
-		attr.type = PERF_TYPE_RAW;
-		attr.config = htier_pebs_events[type];
-		attr.precise_ip = 2;
+		attr.type = ev->type;
+		attr.config = ev->config;
+		attr.config1 = ev->config1;
+		attr.precise_ip = ev->precise;
 	}
 	return perf_event_create_kernel_counter(&attr, cpu, NULL,
 						htier_pebs_overflow, NULL);
@@ -158,18 +408,57 @@ static void htier_pebs_probe_load(void)
 	(void)sum;
 }
 
+/*
+ * PEBS is Intel's.  AMD has IBS instead, which htier does not drive (out of
+ * scope): say so, but keep "no PMU" where there is no PMU at all (TCG).
+ */
+static int htier_pebs_refuse_vendor(struct htier_ctx *ctx, int cpu)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr), .type = PERF_TYPE_HARDWARE,
+		.config = PERF_COUNT_HW_CPU_CYCLES, .disabled = 1,
+	};
+	struct perf_event *ev;
+	bool amd = boot_cpu_data.x86_vendor == X86_VENDOR_AMD ||
+		   boot_cpu_data.x86_vendor == X86_VENDOR_HYGON;
+
+	ev = perf_event_create_kernel_counter(&attr, cpu, NULL, NULL, NULL);
+	if (IS_ERR(ev)) {
+		snprintf(ctx->sampler_reason, sizeof(ctx->sampler_reason),
+			 "no PMU with precise memory events (%s CPU; perf_event_create_kernel_counter: %ld)",
+			 amd ? "AMD" : "non-Intel", PTR_ERR(ev));
+		return -ENODEV;
+	}
+	perf_event_release_kernel(ev);
+	snprintf(ctx->sampler_reason, sizeof(ctx->sampler_reason),
+		 amd ? "AMD CPU: PMU without PEBS (IBS sampling is out of htier's scope)" :
+		 "non-Intel CPU: PMU without PEBS");
+	return -EOPNOTSUPP;
+}
+
 static int htier_pebs_start(struct htier_ctx *ctx)
 {
 	struct perf_event *probe;
 	unsigned int cpu, t;
 	int err;
 
-	pebs.nr_types = htier_pebs_sw() ? 1 : ARRAY_SIZE(htier_pebs_events);
+	if (!htier_pebs_set_valid) {
+		htier_pebs_events_default(&htier_pebs_set);
+		htier_pebs_set_valid = true;
+	}
+	pebs.nr_types = htier_pebs_sw() ? 1 : htier_pebs_set.nr;
 	pebs.period = ctx->pebs_sample_period;
 
 	/* Probe: one counter on this CPU, kernel included, short load. */
 	cpu = get_cpu();
 	put_cpu();
+	if (!htier_pebs_sw() && boot_cpu_data.x86_vendor != X86_VENDOR_INTEL)
+		return htier_pebs_refuse_vendor(ctx, cpu);
+	if (!htier_pebs_sw())
+		pr_info_once("pebs: default encodings %s (family %u model %#x)\n",
+			     htier_pebs_model_name() ? "known for this CPU" :
+			     "assumed (model not in htier's table)",
+			     boot_cpu_data.x86, boot_cpu_data.x86_model);
 	atomic_set(&pebs.probe_total, 0);
 	atomic_set(&pebs.probe_addr, 0);
 	WRITE_ONCE(pebs.probing, true);
@@ -201,7 +490,7 @@ static int htier_pebs_start(struct htier_ctx *ctx)
 		return -EOPNOTSUPP;
 	}
 
-	pebs.rings = alloc_percpu(struct htier_ring);
+	pebs.rings = htier_pebs_alloc_rings();
 	pebs.events = kcalloc(nr_cpu_ids * pebs.nr_types, sizeof(*pebs.events),
 			      GFP_KERNEL);
 	if (!pebs.rings || !pebs.events) {
@@ -234,8 +523,7 @@ static int htier_pebs_start(struct htier_ctx *ctx)
 
 fail:
 	htier_pebs_release_events();
-	free_percpu(pebs.rings);
-	pebs.rings = NULL;
+	htier_pebs_free_rings();
 	return err;
 }
 
@@ -298,9 +586,9 @@ static void htier_pebs_collect(struct htier_ctx *ctx)
 	unsigned int cpu;
 
 	/* Residency and the page set come from a walk; heat from samples. */
-	htier_walk_all(ctx, false);
+	htier_walk_all(ctx, HTIER_WALK_RESIDENCY);
 	for_each_possible_cpu(cpu) {
-		struct htier_ring *ring = per_cpu_ptr(pebs.rings, cpu);
+		struct htier_ring *ring = pebs.rings[cpu];
 		unsigned int tail = ring->tail;
 		unsigned int head = smp_load_acquire(&ring->head);
 
@@ -321,8 +609,7 @@ static void htier_pebs_collect(struct htier_ctx *ctx)
 static void htier_pebs_stop(struct htier_ctx *ctx)
 {
 	htier_pebs_release_events();
-	free_percpu(pebs.rings);
-	pebs.rings = NULL;
+	htier_pebs_free_rings();
 }
 
 const struct htier_sampler_ops htier_pebs_ops = {

@@ -15,6 +15,7 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include "htier.h"
+#include "sample_pebs.h"
 
 #define HTIER_ATTR_RW(_name) \
 	static struct kobj_attribute _name##_attr = __ATTR_RW_MODE(_name, 0644)
@@ -204,11 +205,73 @@ static ssize_t _name##_store(struct kobject *k, struct kobj_attribute *a,\
 HTIER_ATTR_RW(_name)
 
 HTIER_U32_TUNABLE(scan_interval_ms, 10, 60000);
+HTIER_U32_TUNABLE(scan_interval_max_ms, 10, 600000);
 HTIER_U32_TUNABLE(cooling_period_scans, 1, 1000);
 HTIER_U32_TUNABLE(migrate_max_mbps, 0, 1000000);
 HTIER_U32_TUNABLE(migrate_batch_pages, 1, 65536);
+HTIER_U32_TUNABLE(abit_window_ms, 0, 60000);
 HTIER_U32_TUNABLE(pebs_sample_period, 100, 10000000);
 HTIER_U32_TUNABLE(pebs_cpu_permil, 1, 500);
+
+/* ---- pebs_events ------------------------------------------------------ */
+
+static ssize_t pebs_events_show(struct kobject *k, struct kobj_attribute *a,
+				char *buf)
+{
+	struct htier_pebs_event_set set;
+	int len;
+
+	mutex_lock(&htier.lock);
+	htier_pebs_events_get(&set);
+	mutex_unlock(&htier.lock);
+	len = htier_pebs_events_format(&set, buf, PAGE_SIZE - 1);
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+
+/*
+ * Replace the encodings.  If pebs is running it is restarted with them; if
+ * the PMU refuses them the old ones go back (and are restarted), the write
+ * fails with the PMU's error and sampler_reason says why.
+ */
+static ssize_t pebs_events_store(struct kobject *k, struct kobj_attribute *a,
+				 const char *buf, size_t count)
+{
+	struct htier_pebs_event_set new, old;
+	enum htier_sampler_id req;
+	char why[sizeof(htier.sampler_reason)];
+	int err;
+
+	err = htier_pebs_events_parse(buf, &new);
+	if (err)
+		return err;
+	mutex_lock(&htier.lock);
+	htier_pebs_events_get(&old);
+	htier_pebs_events_set(&new);
+	if (htier.sampler_active != HTIER_SAMPLER_PEBS)
+		goto out;
+	req = htier.sampler_req;
+	err = htier_select_sampler(&htier, req);
+	if (!err && htier.sampler_active == HTIER_SAMPLER_PEBS)
+		goto out;
+	/* auto fell back to abit, or pebs refused: keep what worked. */
+	spin_lock(&htier.stats_lock);
+	strscpy(why, htier.sampler_reason, sizeof(why));
+	spin_unlock(&htier.stats_lock);
+	htier_pebs_events_set(&old);
+	htier_select_sampler(&htier, req);
+	spin_lock(&htier.stats_lock);
+	snprintf(htier.sampler_reason, sizeof(htier.sampler_reason),
+		 "pebs_events refused by the PMU, previous kept: %s", why);
+	spin_unlock(&htier.stats_lock);
+	pr_warn("pebs_events refused by the PMU, previous kept: %s\n", why);
+	if (!err)
+		err = -EOPNOTSUPP;
+out:
+	mutex_unlock(&htier.lock);
+	htier_kick(&htier);
+	return err ? err : count;
+}
+HTIER_ATTR_RW(pebs_events);
 
 /* ---- scope ------------------------------------------------------------ */
 
@@ -304,11 +367,14 @@ static struct attribute *htier_attrs[] = {
 	&slow_nodes_attr.attr,
 	&quota_bytes_attr.attr,
 	&scan_interval_ms_attr.attr,
+	&scan_interval_max_ms_attr.attr,
 	&cooling_period_scans_attr.attr,
 	&migrate_max_mbps_attr.attr,
 	&migrate_batch_pages_attr.attr,
+	&abit_window_ms_attr.attr,
 	&pebs_sample_period_attr.attr,
 	&pebs_cpu_permil_attr.attr,
+	&pebs_events_attr.attr,
 	&scope_pids_attr.attr,
 	&scope_cgroup_attr.attr,
 	NULL,
@@ -351,6 +417,21 @@ HTIER_STAT_COUNTER(samples_fast);
 HTIER_STAT_COUNTER(samples_slow);
 HTIER_STAT_COUNTER(rounds);
 HTIER_STAT_COUNTER(thp_split);
+HTIER_STAT_COUNTER(migrate_us);
+
+static ssize_t abit_window_us_show(struct kobject *k,
+				   struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(htier.abit_window_us));
+}
+HTIER_ATTR_RO(abit_window_us);
+
+static ssize_t scan_interval_now_ms_show(struct kobject *k,
+					 struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(htier.interval_ms));
+}
+HTIER_ATTR_RO(scan_interval_now_ms);
 HTIER_STAT_SNAPSHOT(fast_resident_bytes);
 HTIER_STAT_SNAPSHOT(slow_resident_bytes);
 HTIER_STAT_SNAPSHOT(other_resident_bytes);
@@ -394,6 +475,9 @@ static struct attribute *htier_stats_attrs[] = {
 	&hotness_histogram_attr.attr,
 	&rounds_attr.attr,
 	&thp_split_attr.attr,
+	&migrate_us_attr.attr,
+	&abit_window_us_attr.attr,
+	&scan_interval_now_ms_attr.attr,
 	&tracked_pages_attr.attr,
 	&managed_processes_attr.attr,
 	&last_round_us_attr.attr,

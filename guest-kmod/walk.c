@@ -26,7 +26,7 @@
 struct htier_walk {
 	struct htier_ctx *ctx;
 	u32 slot;
-	bool clear_young;
+	enum htier_walk_mode mode;
 	u64 young;
 };
 
@@ -40,12 +40,14 @@ static void htier_walk_record(struct htier_walk *w, unsigned long addr,
 			      struct page *page, bool young, u8 flags)
 {
 	enum htier_tier tier = htier_node_tier(w->ctx, page_to_nid(page));
+	bool sample = young && w->mode == HTIER_WALK_SAMPLE;
 
 	htier_table_record(&w->ctx->table,
-			   htier_key(w->slot, addr >> PAGE_SHIFT),
-			   young && w->clear_young, tier, flags);
-	if (young && w->clear_young) {
+			   htier_key(w->slot, addr >> PAGE_SHIFT), sample, tier,
+			   flags);
+	if (young)
 		w->young++;
+	if (sample) {
 		atomic64_inc(&w->ctx->stats.samples);
 		if (tier == HTIER_TIER_FAST)
 			atomic64_inc(&w->ctx->stats.samples_fast);
@@ -72,7 +74,7 @@ static void htier_walk_huge_pmd(struct htier_walk *w,
 		return;
 	}
 	young = pmd_young(pmd);
-	if (young && w->clear_young)
+	if (young && w->mode != HTIER_WALK_RESIDENCY)
 		clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmdp);
 	htier_walk_record(w, addr & HPAGE_PMD_MASK, pmd_page(pmd), young,
 			  HTIER_PAGE_HUGE);
@@ -106,7 +108,7 @@ static void htier_walk_ptes(struct htier_walk *w, struct vm_area_struct *vma,
 		if (!PageAnon(page) || PageCompound(page))
 			continue;
 		young = pte_young(pte);
-		if (young && w->clear_young)
+		if (young && w->mode != HTIER_WALK_RESIDENCY)
 			clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)ptep);
 		htier_walk_record(w, addr, page, young, 0);
 	}
@@ -198,18 +200,23 @@ static void htier_flush_tlb_local(void *unused)
 /**
  * htier_walk_all() - walk every managed address space once
  * @ctx: the module context, lock held
- * @clear_young: take accessed bits as samples (the abit sampler)
+ * @mode: HTIER_WALK_RESIDENCY records each page's tier only;
+ *	HTIER_WALK_CLEAR also clears accessed bits (starting a sampling
+ *	window); HTIER_WALK_SAMPLE takes each set accessed bit as one access
+ *	(and clears it)
  *
- * Bumps the table's epoch: pages not seen in recent epochs are expired by
- * the caller.  After clearing accessed bits, flushes the TLBs once so that
- * the next access to a page sets its bit again.
+ * Records every page with the table's current epoch: pages not seen in
+ * recent epochs are expired by the caller.  After clearing accessed bits it
+ * flushes the TLBs once, so that the next access to a page sets its bit
+ * again (x86 reclaim skips this flush; a sampler cannot).
+ *
+ * Return: the number of pages found accessed.
  */
-void htier_walk_all(struct htier_ctx *ctx, bool clear_young)
+u64 htier_walk_all(struct htier_ctx *ctx, enum htier_walk_mode mode)
 {
-	struct htier_walk w = { .ctx = ctx, .clear_young = clear_young };
+	struct htier_walk w = { .ctx = ctx, .mode = mode };
 	u32 i;
 
-	ctx->table.epoch++;
 	for (i = 0; i < HTIER_MAX_MMS && !kthread_should_stop(); i++) {
 		struct mm_struct *mm = htier_scope_get_mm(ctx, i + 1);
 
@@ -219,6 +226,7 @@ void htier_walk_all(struct htier_ctx *ctx, bool clear_young)
 		htier_walk_mm(&w, mm);
 		mmput(mm);
 	}
-	if (clear_young && w.young)
+	if (mode != HTIER_WALK_RESIDENCY && w.young)
 		on_each_cpu(htier_flush_tlb_local, NULL, 1);
+	return w.young;
 }

@@ -66,6 +66,7 @@ struct options {
 	bool thp;
 	uint64_t seed;
 	long move_bench_pages;	/* > 0: run the move_pages benchmark */
+	bool move_busy;		/* a thread reads the pages while they move */
 	int move_from, move_to;
 };
 
@@ -415,6 +416,8 @@ static void usage(FILE *f)
 "      --json              one JSON object per line\n"
 "      --move-bench PAGES  time move_pages(2) moving PAGES pages from\n"
 "                          --move-from (1) to --move-to (0), then exit\n"
+"      --move-busy         ... while another thread reads the pages (as a\n"
+"                          tiering system moves a running program's pages)\n"
 "\n"
 "examples:\n"
 "  gups --bind-node 1 --duration 30 --json\n"
@@ -423,7 +426,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_THETA = 256, OPT_SHIFT, OPT_BIND, OPT_FAST, OPT_SAMPLE, OPT_THP,
-       OPT_SEED, OPT_JSON, OPT_MOVE, OPT_MOVE_FROM, OPT_MOVE_TO };
+       OPT_SEED, OPT_JSON, OPT_MOVE, OPT_MOVE_FROM, OPT_MOVE_TO,
+       OPT_MOVE_BUSY };
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -445,6 +449,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "move-bench", required_argument, NULL, OPT_MOVE },
 		{ "move-from", required_argument, NULL, OPT_MOVE_FROM },
 		{ "move-to", required_argument, NULL, OPT_MOVE_TO },
+		{ "move-busy", no_argument, NULL, OPT_MOVE_BUSY },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -512,6 +517,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			bad = parse_int(optarg, 0, 1023, &l);
 			o->move_from = (int)l;
 			break;
+		case OPT_MOVE_BUSY:
+			o->move_busy = true;
+			break;
 		case OPT_MOVE_TO:
 			bad = parse_int(optarg, 0, 1023, &l);
 			o->move_to = (int)l;
@@ -547,8 +555,31 @@ static int parse_options(int argc, char **argv, struct options *o)
  * call, as a tiering system's promotion batch would be; the result counts
  * only pages that were really found on @to afterwards.
  */
+struct busy_reader {
+	volatile uint8_t *p;
+	unsigned long n;
+	atomic_bool stop;
+	atomic_bool started;
+};
+
+/* Read one word of every page, over and over, until told to stop. */
+static void *busy_reader_main(void *arg)
+{
+	struct busy_reader *b = arg;
+	uint64_t sum = 0;
+
+	while (!atomic_load(&b->stop)) {
+		for (unsigned long i = 0; i < b->n; i++)
+			sum += b->p[i * PAGE_SIZE];
+		atomic_store(&b->started, true);
+	}
+	return (void *)(uintptr_t)sum;
+}
+
 static int move_bench(const struct options *o)
 {
+	struct busy_reader busy = { 0 };
+	pthread_t busy_thread;
 	uint64_t len = (uint64_t)o->move_bench_pages * PAGE_SIZE;
 	unsigned long n = (unsigned long)o->move_bench_pages, i, moved = 0;
 	unsigned long was_there = 0;
@@ -577,9 +608,23 @@ static int move_bench(const struct options *o)
 	for (i = 0; i < n; i++)
 		was_there += status[i] == o->move_to;
 
+	if (o->move_busy) {
+		busy.p = p;
+		busy.n = n;
+		if (pthread_create(&busy_thread, NULL, busy_reader_main, &busy)) {
+			fprintf(stderr, "gups: cannot start reader thread\n");
+			return 1;
+		}
+		while (!atomic_load(&busy.started))
+			usleep(1000);
+	}
 	t0 = now_s();
 	err = sys_move_pages(n, addrs, nodes, status, MPOL_MF_MOVE);
 	dt = now_s() - t0;
+	if (o->move_busy) {
+		atomic_store(&busy.stop, true);
+		pthread_join(busy_thread, NULL);
+	}
 	if (err < 0) {
 		perror("gups: move_pages");
 		return 1;
@@ -592,10 +637,11 @@ static int move_bench(const struct options *o)
 		moved += status[i] == o->move_to;
 	moved -= was_there;
 	if (o->json)
-		printf("{\"type\":\"move_bench\",\"pages\":%lu,\"from\":%d,"
+		printf("{\"type\":\"move_bench\",\"busy\":%s,\"pages\":%lu,\"from\":%d,"
 		       "\"to\":%d,\"already_there\":%lu,\"moved\":%lu,"
 		       "\"not_moved\":%ld,\"seconds\":%.6f,"
 		       "\"pages_per_s\":%.0f,\"mib_per_s\":%.1f}\n",
+		       o->move_busy ? "true" : "false",
 		       n, o->move_from, o->move_to, was_there, moved, err, dt,
 		       n / dt, n * (double)PAGE_SIZE / (1 << 20) / dt);
 	else

@@ -3,10 +3,11 @@
  * htier placement policy.  The ideal fast set is the hottest quota_pages
  * pages: fill the quota bin by bin from the hottest.  Promotions bring slow
  * pages of a bin up to its share of that ideal set; demotions take fast pages
- * beyond their bin's share, coldest bins first, exactly as many as needed to
- * stay within the quota.  Because a bin has either a shortfall (promote) or
- * an excess (demote), never both, a page is only ever displaced by a hotter
- * one and placement does not oscillate at the threshold.
+ * beyond their bin's share, coldest bins first, exactly as many as the quota
+ * requires.  Because a bin has either a shortfall (promote) or an excess
+ * (demote), never both, a page is only ever displaced by a hotter one; an
+ * exchange gap of more than one bin also keeps pages near the threshold
+ * from trading places round after round.
  */
 #include "policy.h"
 
@@ -18,19 +19,46 @@ static u64 htier_take(u64 *budget, u64 want)
 	return got;
 }
 
+/* Demote up to @want pages from the coldest bins <= @max_bin with excess. */
+static u64 htier_demote_upto(struct htier_plan *plan, u64 excess[], int max_bin,
+			     u64 want, u64 *budget)
+{
+	u64 got = 0;
+	int b;
+
+	for (b = 0; b <= max_bin && want > got && *budget; b++) {
+		u64 n = htier_take(budget, min_t(u64, excess[b], want - got));
+
+		excess[b] -= n;
+		plan->demote[b] += n;
+		plan->nr_demote += n;
+		got += n;
+	}
+	return got;
+}
+
 /**
  * htier_plan_compute() - decide how many pages of each bin to move
  * @h: heat histogram of the managed pages, per tier
- * @params: quota and per-round limits
+ * @params: quota, per-round limits and the exchange gap
  * @plan: the result
+ *
+ * In order: demotions the quota forces (fast usage above it), coldest
+ * first; promotions into free room, hottest first; then exchanges, each
+ * promotion paired with the demotion of a fast page at least
+ * params->exchange_gap bins colder.  The gap keeps pages whose heat only
+ * wobbles around the threshold from trading places every round.
  */
 void htier_plan_compute(const struct htier_hist *h,
 			const struct htier_policy_params *params,
 			struct htier_plan *plan)
 {
 	u64 target[HTIER_NR_BINS], excess[HTIER_NR_BINS];
-	u64 room = params->quota_pages, fast = 0, promote_budget, need;
+	u64 room = params->quota_pages, fast = 0, forced, free_room;
+	u64 promote_budget = params->max_promote;
+	u64 demote_budget = params->max_demote;
 	u32 min_bin = params->min_promote_bin ? params->min_promote_bin : 1;
+	u32 gap = params->exchange_gap ? params->exchange_gap : 1;
 	int b;
 
 	memset(plan, 0, sizeof(*plan));
@@ -52,48 +80,32 @@ void htier_plan_compute(const struct htier_hist *h,
 			plan->hot_pages += target[b];
 		}
 	}
-
-	/* Promote shortfalls, hottest bins first, within the round's limit. */
-	promote_budget = params->max_promote;
-	for (b = HTIER_NR_BINS - 1; b >= (int)min_bin; b--) {
-		u64 shortfall = 0;
-
-		if (target[b] > h->pages[HTIER_TIER_FAST][b])
-			shortfall = target[b] - h->pages[HTIER_TIER_FAST][b];
-		if (shortfall > h->pages[HTIER_TIER_SLOW][b])
-			shortfall = h->pages[HTIER_TIER_SLOW][b];
-		plan->promote[b] = htier_take(&promote_budget, shortfall);
-		plan->nr_promote += plan->promote[b];
-	}
-
-	/* Demote excess, coldest first, as much as the quota requires. */
 	for (b = 0; b < HTIER_NR_BINS; b++)
 		excess[b] = h->pages[HTIER_TIER_FAST][b] > target[b] ?
 			    h->pages[HTIER_TIER_FAST][b] - target[b] : 0;
-	need = fast + plan->nr_promote > params->quota_pages ?
-	       fast + plan->nr_promote - params->quota_pages : 0;
-	if (need > params->max_demote)
-		need = params->max_demote;
-	for (b = 0; b < HTIER_NR_BINS && need; b++) {
-		plan->demote[b] = htier_take(&need, excess[b]);
-		plan->nr_demote += plan->demote[b];
-	}
 
-	/*
-	 * If the demotion limit (or a fast tier already over quota) leaves
-	 * less room than the promotions need, cut promotions, coldest first,
-	 * so that fast usage never grows beyond the quota.
-	 */
-	if (fast - plan->nr_demote + plan->nr_promote > params->quota_pages) {
-		u64 cut = fast - plan->nr_demote + plan->nr_promote -
-			  params->quota_pages;
+	/* Over quota (it was lowered): demote the coldest pages first. */
+	forced = fast > params->quota_pages ? fast - params->quota_pages : 0;
+	htier_demote_upto(plan, excess, HTIER_NR_BINS - 1, forced,
+			  &demote_budget);
+	free_room = fast < params->quota_pages ? params->quota_pages - fast : 0;
 
-		for (b = (int)min_bin; b < HTIER_NR_BINS && cut; b++) {
-			u64 c = htier_take(&cut, plan->promote[b]);
+	/* Promote shortfalls, hottest first: free room, then exchanges. */
+	for (b = HTIER_NR_BINS - 1; b >= (int)min_bin; b--) {
+		u64 shortfall = 0, n;
 
-			plan->promote[b] -= c;
-			plan->nr_promote -= c;
-		}
+		if (target[b] > h->pages[HTIER_TIER_FAST][b])
+			shortfall = target[b] - h->pages[HTIER_TIER_FAST][b];
+		shortfall = min_t(u64, shortfall, h->pages[HTIER_TIER_SLOW][b]);
+		shortfall = min_t(u64, shortfall, promote_budget);
+
+		n = htier_take(&free_room, shortfall);
+		if (n < shortfall && b >= (int)gap && !forced)
+			n += htier_demote_upto(plan, excess, b - (int)gap,
+					       shortfall - n, &demote_budget);
+		promote_budget -= n;
+		plan->promote[b] = n;
+		plan->nr_promote += n;
 	}
 }
 

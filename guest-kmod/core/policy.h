@@ -31,6 +31,8 @@ struct htier_policy_params {
 	u64 max_promote;	/* at most this many base pages up per round */
 	u64 max_demote;		/* at most this many base pages down per round */
 	u32 min_promote_bin;	/* never promote colder than this (>= 1) */
+	/* An exchange demotes only pages this many bins colder (0 means 1). */
+	u32 exchange_gap;
 };
 
 void htier_plan_compute(const struct htier_hist *h,

@@ -37,6 +37,16 @@ def build_initramfs(out=None):
     return out
 
 
+def die_with_parent():
+    """In a child before exec: SIGKILL it when its parent dies, so a killed
+    test or demo leaves no QEMU behind (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
 class Guest:
     """One QEMU guest.  Sizes in MiB."""
 
@@ -44,7 +54,8 @@ class Guest:
                  vcpus=2, run=None, initramfs=None, append="",
                  fast_vmem_mb=0, fast_vmem_requested_mb=0,
                  slow_vmem_mb=0, slow_vmem_requested_mb=0,
-                 qmp=None, channel=None, log=None, echo=False):
+                 qmp=None, channel=None, log=None, echo=False,
+                 extra_qmp=(), console_input=False):
         self.name = name
         self.fast_mb, self.slow_mb, self.vcpus = fast_mb, slow_mb, vcpus
         self.run_script = run
@@ -56,7 +67,13 @@ class Guest:
         self.slow_vmem_mb = slow_vmem_mb
         self.slow_vmem_requested_mb = slow_vmem_requested_mb
         self.qmp = qmp
+        # More QMP sockets (e.g. one for a test to watch the devices while
+        # a provisioner holds the first one).
+        self.extra_qmp = list(extra_qmp)
         self.channel = channel
+        # True: QEMU's stdin (the guest's ttyS0 input) is a pipe that
+        # send() writes to; else /dev/null.
+        self.console_input = console_input
         self.log_path = log
         self.echo = echo
         self.proc = None
@@ -97,8 +114,8 @@ class Guest:
                     % self.slow_vmem_mb,
                     "-device", "virtio-mem-pci,id=vs0,memdev=vmem1,node=1,"
                     "requested-size=%dM" % self.slow_vmem_requested_mb]
-        if self.qmp:
-            cmd += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp]
+        for q in ([self.qmp] if self.qmp else []) + self.extra_qmp:
+            cmd += ["-qmp", "unix:%s,server=on,wait=off" % q]
         if self.channel:
             cmd += ["-device", "virtio-serial-pci,id=vser0",
                     "-chardev", "socket,id=htierch,path=%s,server=on,wait=off"
@@ -107,7 +124,9 @@ class Guest:
         return cmd
 
     def start(self):
-        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+        stdin = subprocess.PIPE if self.console_input else subprocess.DEVNULL
+        self.proc = subprocess.Popen(self.command(), stdin=stdin,
+                                     preexec_fn=die_with_parent,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -130,6 +149,15 @@ class Guest:
         if log:
             log.close()
         self._done.set()
+
+    def send(self, line):
+        """Type @line on the guest's console (needs console_input=True)."""
+        try:
+            self.proc.stdin.write((line + "\n").encode())
+            self.proc.stdin.flush()
+            return True
+        except (OSError, ValueError, AttributeError):
+            return False
 
     def wait_for_line(self, pattern, timeout):
         """Wait until a console line matches @pattern; return it or None."""

@@ -30,9 +30,12 @@ chmod +x "$root/init" "$root"/htier/*.sh
 for f in "$BUILD"/selftests/*; do
 	[ -x "$f" ] && cp "$f" "$root/htier/tests/"
 done
-for f in "$BUILD/bin/htierctl" "$BUILD/bin/htier-agent" "$top/bench/gups/gups"; do
+for f in "$BUILD/bin/htierctl" "$BUILD/bin/htier-agent" "$BUILD/bin/htier-trace" \
+	 "$BUILD/bin/htier-slowtop" "$top/bench/gups/gups"; do
 	[ -x "$f" ] && cp "$f" "$root/htier/bin/"
 done
+mkdir -p "$root/htier/bench"
+cp "$top"/bench/vm/guest/*.sh "$root/htier/bench/" 2>/dev/null || true
 [ -d "$top/tests/selftests/htier" ] &&
 	cp "$top"/tests/selftests/htier/*.sh "$root/htier/tests/" 2>/dev/null || true
 

@@ -128,7 +128,7 @@ TEST(PolicyPlan, PropertiesOverRandomHistograms) {
 
 TEST(PolicyPlan, EmptyHistogramMovesNothing) {
   htier_hist h{};
-  htier_policy_params q{100, 100, 100, 1};
+  htier_policy_params q{100, 100, 100, 1, 1};
   htier_plan plan;
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.nr_promote, 0u);
@@ -145,7 +145,7 @@ TEST(PolicyPlan, HotThresholdFollowsQuota) {
   h.pages[HTIER_TIER_SLOW][2] = 1000;
   h.pages[HTIER_TIER_SLOW][0] = 5000;
   htier_plan plan;
-  htier_policy_params q{100, ~0ULL, ~0ULL, 1};
+  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.hot_bin, 8u);
   EXPECT_EQ(plan.hot_pages, 100u);
@@ -171,7 +171,7 @@ TEST(PolicyPlan, NeverPromotesBelowMinBin) {
   h.pages[HTIER_TIER_SLOW][2] = 10;
   h.pages[HTIER_TIER_SLOW][3] = 10;
   htier_plan plan;
-  htier_policy_params q{1000, ~0ULL, ~0ULL, 3};
+  htier_policy_params q{1000, ~0ULL, ~0ULL, 3, 1};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.promote[3], 10u);
   EXPECT_EQ(plan.nr_promote, 10u);
@@ -182,7 +182,7 @@ TEST(PolicyPlan, PromotionsRespectMaxPromoteHottestFirst) {
   h.pages[HTIER_TIER_SLOW][9] = 30;
   h.pages[HTIER_TIER_SLOW][4] = 50;
   htier_plan plan;
-  htier_policy_params q{1000, 40, ~0ULL, 1};
+  htier_policy_params q{1000, 40, ~0ULL, 1, 1};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.promote[9], 30u);
   EXPECT_EQ(plan.promote[4], 10u);
@@ -195,7 +195,7 @@ TEST(PolicyPlan, ExchangeAtFullQuota) {
   h.pages[HTIER_TIER_FAST][1] = 100;  // cold-ish, on fast
   h.pages[HTIER_TIER_SLOW][6] = 40;   // hot, on slow
   htier_plan plan;
-  htier_policy_params q{100, ~0ULL, ~0ULL, 1};
+  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.promote[6], 40u);
   EXPECT_EQ(plan.demote[1], 40u);
@@ -215,7 +215,7 @@ TEST(PolicyPlan, LoweredQuotaDemotesColdestFirst) {
   h.pages[HTIER_TIER_FAST][5] = 30;
   h.pages[HTIER_TIER_FAST][9] = 40;
   htier_plan plan;
-  htier_policy_params q{65, ~0ULL, ~0ULL, 1};
+  htier_policy_params q{65, ~0ULL, ~0ULL, 1, 1};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.demote[0], 10u);
   EXPECT_EQ(plan.demote[2], 20u);
@@ -238,7 +238,7 @@ TEST(PolicySelect, LoweredQuotaKeepsHottestOnFast) {
   for (uint64_t v = 0; v < 1000; v++)
     t.record(htier_key(1, v), static_cast<uint32_t>(1u << (v % 10)) - 1,
              HTIER_TIER_FAST);
-  htier_policy_params q{300, 4096, 4096, 1};
+  htier_policy_params q{300, 4096, 4096, 1, 1};
   Round r = applyRound(t, q);
   EXPECT_EQ(r.demoted, 700u);
   EXPECT_EQ(r.fastAfter, 300u);
@@ -258,7 +258,7 @@ TEST(PolicySelect, PicksExactlyThePlannedPagesPerBin) {
     t.record(htier_key(1, v), rng() % 200,
              v % 2 ? HTIER_TIER_FAST : HTIER_TIER_SLOW);
   htier_hist h = t.histogram();
-  htier_policy_params q{300, 50, 1000, 1};
+  htier_policy_params q{300, 50, 1000, 1, 1};
   htier_plan plan;
   htier_plan_compute(&h, &q, &plan);
   std::vector<uint64_t> up(1024), down(1024);
@@ -302,7 +302,7 @@ TEST(PolicySelect, HugeEntriesNeverBreakTheQuota) {
   Table t(64);
   t.record(htier_key(1, 0), 1, HTIER_TIER_FAST, HTIER_PAGE_HUGE);  // 512
   t.record(htier_key(1, 4096), 40, HTIER_TIER_SLOW);               // hot 4K
-  htier_policy_params q{512, 4096, 4096, 1};
+  htier_policy_params q{512, 4096, 4096, 1, 1};
   Round r = applyRound(t, q);
   EXPECT_EQ(r.plan.nr_promote, 1u);
   EXPECT_EQ(r.plan.nr_demote, 1u);
@@ -329,7 +329,7 @@ TEST(PolicySelect, TruncatedSelectionKeepsQuota) {
     t.record(htier_key(1, v), 1, HTIER_TIER_FAST);
   for (uint64_t v = 0; v < 4; v++)
     t.record(htier_key(2, v * 512), 100, HTIER_TIER_SLOW, HTIER_PAGE_HUGE);
-  htier_policy_params q{2048, 1u << 20, 1u << 20, 1};
+  htier_policy_params q{2048, 1u << 20, 1u << 20, 1, 1};
   for (uint32_t maxKeys : {1u, 10u, 600u, 4096u}) {
     Table copy(8192);
     for (const auto& p : t.entries())
@@ -342,3 +342,38 @@ TEST(PolicySelect, TruncatedSelectionKeepsQuota) {
 
 }  // namespace
 }  // namespace htier::test
+
+// An exchange needs a gap: a slow page only one bin hotter than the fast
+// page it would displace stays put with exchange_gap 2, moves with gap 1;
+// free room is filled regardless of the gap.
+TEST(PolicyPlan, ExchangeGapStopsThresholdChurn) {
+  htier_hist h{};
+  h.pages[HTIER_TIER_FAST][2] = 100;  // the quota is full of bin-2 pages
+  h.pages[HTIER_TIER_SLOW][3] = 10;   // slightly hotter pages on slow
+  htier_plan plan;
+
+  htier_policy_params gap2{100, 1000, 1000, 1, 2};
+  htier_plan_compute(&h, &gap2, &plan);
+  EXPECT_EQ(plan.nr_promote, 0u);
+  EXPECT_EQ(plan.nr_demote, 0u);
+
+  htier_policy_params gap1{100, 1000, 1000, 1, 1};
+  htier_plan_compute(&h, &gap1, &plan);
+  EXPECT_EQ(plan.nr_promote, 10u);
+  EXPECT_EQ(plan.nr_demote, 10u);
+  EXPECT_EQ(plan.demote[2], 10u);
+
+  // Two bins hotter: exchanged even with gap 2.
+  htier_hist h2{};
+  h2.pages[HTIER_TIER_FAST][2] = 100;
+  h2.pages[HTIER_TIER_SLOW][4] = 10;
+  htier_plan_compute(&h2, &gap2, &plan);
+  EXPECT_EQ(plan.promote[4], 10u);
+  EXPECT_EQ(plan.demote[2], 10u);
+
+  // Free room needs no partner.
+  htier_policy_params roomy{120, 1000, 1000, 1, 2};
+  htier_plan_compute(&h, &roomy, &plan);
+  EXPECT_EQ(plan.promote[3], 10u);
+  EXPECT_EQ(plan.nr_demote, 0u);
+}

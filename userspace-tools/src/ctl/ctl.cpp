@@ -26,7 +26,9 @@ void printHelp(std::ostream& out) {
          "  htierctl status\n"
          "  htierctl status --json\n"
          "  htierctl set quota_bytes 268435456\n"
-         "  htierctl set sampler abit\n";
+         "  htierctl set sampler abit\n"
+         "  htierctl pmu-check\n"
+         "  htierctl events --apply\n";
 }
 
 }  // namespace
@@ -35,6 +37,8 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"status", "[--json]", "show settings, residency, migration and sampling stats", true, cmdStatus},
       {"set", "KEY VALUE", "write VALUE to a writable module file (e.g. quota_bytes)", true, cmdSet},
+      {"events", "[--apply] [--json] [--ldlat N]", "this CPU's precise memory events (libpfm4); --apply hands them to the module", false, cmdEvents},
+      {"pmu-check", "[--json]", "can this machine sample memory with data addresses (PEBS)? (no module needed)", false, cmdPmuCheck},
   };
   return table;
 }

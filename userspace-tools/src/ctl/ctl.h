@@ -42,5 +42,7 @@ int runCtl(const std::vector<std::string>& args, std::ostream& out, std::ostream
 // Handlers (one file each).
 int cmdStatus(CtlContext& ctx, const std::vector<std::string>& args);
 int cmdSet(CtlContext& ctx, const std::vector<std::string>& args);
+int cmdEvents(CtlContext& ctx, const std::vector<std::string>& args);
+int cmdPmuCheck(CtlContext& ctx, const std::vector<std::string>& args);
 
 }  // namespace htier::ctl
