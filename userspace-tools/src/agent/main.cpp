@@ -9,6 +9,7 @@
 #include <string>
 
 #include "agent/agent.h"
+#include "agent/pmu_setup.h"
 #include "common/log.h"
 
 namespace {
@@ -28,6 +29,8 @@ void usage(FILE* to) {
                "  --sysfs-root DIR    module directory (default %s)\n"
                "  --interval-ms N     periodic report interval (default 2000)\n"
                "  --once              send one report and exit (exit 1 if it cannot)\n"
+               "  --no-pmu-events     do not hand this CPU's PEBS event encodings (libpfm4)\n"
+               "                      to the module at start\n"
                "  -v, --verbose       log every report and more\n"
                "  -h, --help          this help\n\n"
                "examples:\n"
@@ -48,6 +51,7 @@ int realMain(int argc, char** argv) {
   htier::log::setProgram("htier-agent");
   htier::agent::AgentOptions opt;
   htier::agent::PortOptions port;
+  bool applyEvents = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -56,6 +60,8 @@ int realMain(int argc, char** argv) {
       return 0;
     } else if (a == "-v" || a == "--verbose") {
       htier::log::setVerbose(true);
+    } else if (a == "--no-pmu-events") {
+      applyEvents = false;
     } else if (a == "--once") {
       opt.once = true;
     } else if (a == "--port") {
@@ -88,6 +94,10 @@ int realMain(int argc, char** argv) {
   HLOG_INFO("starting: sysfs %s, port %s, interval %lld ms%s", opt.sysfsRoot.c_str(),
             port.portPath ? port.portPath->c_str() : "org.htier.0 (discovered)",
             static_cast<long long>(opt.interval.count()), opt.once ? ", once" : "");
+  if (applyEvents) {
+    auto r = htier::agent::applyPebsEvents(htier::Sysfs(opt.sysfsRoot), htier::agent::libpfmEncoder());
+    HLOG_INFO("%s", r.message.c_str());
+  }
   htier::agent::Agent agent(opt, htier::agent::virtioPortOpener(port));
   return agent.run(gStop);
 }
