@@ -13,9 +13,11 @@ for t in abi_test sampler_test tiering_test; do
 	echo "HTIER-TAP-END $t $r"
 	[ $r -eq 0 ] || [ $r -eq 4 ] || rc=1
 done
-echo "HTIER-TAP-BEGIN rmmod_test"
-./rmmod_test.sh
-r=$?
-echo "HTIER-TAP-END rmmod_test $r"
-[ $r -eq 0 ] || rc=1
+for t in tools_test rmmod_test pebs_sw_test; do
+	echo "HTIER-TAP-BEGIN $t"
+	"./$t.sh"
+	r=$?
+	echo "HTIER-TAP-END $t $r"
+	[ $r -eq 0 ] || rc=1
+done
 exit $rc

@@ -1,0 +1,36 @@
+#!/bin/sh
+# The pebs sampler's sample pipeline (per-CPU NMI-safe rings drained by the
+# htier thread into page heat), fed by the software page-fault event where
+# no PMU exists: module parameter pebs_source=sw-page-faults.  TAP output.
+n=0 fail=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+nok() { n=$((n + 1)); echo "not ok $n $1"; fail=1; }
+H=/sys/kernel/mm/htier
+echo "TAP version 13"
+echo "1..4"
+[ -d $H ] && rmmod htier
+if insmod /htier/htier.ko pebs_source=sw-page-faults sampler=pebs; then
+	ok "pebs sampler starts on the software source"
+else
+	nok "pebs sampler starts on the software source"
+	echo "Bail out! no module"; exit 1
+fi
+s=$(cat $H/sampler)
+[ "$s" = "auto [pebs] abit" ] && ok "sampler reads '$s'" || nok "sampler reads '$s'"
+
+echo 100 > $H/scan_interval_ms
+./htier_refault 16 6 &
+pid=$!
+echo $pid > $H/scope_pids
+wait $pid
+samples=$(cat $H/stats/samples)
+fast=$(cat $H/stats/samples_fast)
+slow=$(cat $H/stats/samples_slow)
+hist=$(cat $H/stats/hotness_histogram)
+echo "# samples=$samples fast=$fast slow=$slow histogram: $hist"
+[ "$samples" -gt 1000 ] && ok "fault samples reach tracked pages ($samples)" ||
+	nok "fault samples reach tracked pages ($samples)"
+[ $((fast + slow)) -le "$samples" ] && [ $((fast + slow)) -gt 0 ] &&
+	ok "samples are split by tier" || nok "samples are split by tier"
+rmmod htier && insmod /htier/htier.ko
+exit $fail
