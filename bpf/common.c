@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Shared loader code of the htier BPF tools; see common.h. */
+#include <argp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -139,4 +141,17 @@ void htier_print_log2_hist(FILE *f, const unsigned long long *vals, int n,
 			fputc(j < stars ? '*' : ' ', f);
 		fprintf(f, "|\n");
 	}
+}
+
+long htier_parse_num(const char *arg, long min, long max,
+		     struct argp_state *state)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || v < min || v > max)
+		argp_error(state, "invalid number '%s' (%ld-%ld)", arg, min, max);
+	return v;
 }

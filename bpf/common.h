@@ -18,6 +18,12 @@ extern volatile sig_atomic_t htier_exiting;
 extern bool htier_verbose;
 
 /* 0, or prints why the tool cannot run (module, tracefs) and returns -1. */
+struct argp_state;
+
+/* A decimal argument in [min, max], or an argp usage error. */
+long htier_parse_num(const char *arg, long min, long max,
+		     struct argp_state *state);
+
 int htier_check_module(const char *tool);
 /* Prints why loading/attaching BPF failed, naming permission problems. */
 void htier_explain_bpf_error(const char *tool, const char *what, int err);

@@ -60,26 +60,14 @@ static const struct argp_option opts[] = {
 	{},
 };
 
-static long parse_num(const char *arg, long min, long max, struct argp_state *state)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || v < min || v > max)
-		argp_error(state, "invalid number '%s' (%ld-%ld)", arg, min, max);
-	return v;
-}
-
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
-	case 'p': env.pid = parse_num(arg, 1, 1 << 22, state); break;
-	case 'i': env.interval = parse_num(arg, 1, 3600, state); break;
-	case 'd': env.duration = parse_num(arg, 1, 86400 * 365, state); break;
-	case 'c': env.count = parse_num(arg, 1, 1000000, state); break;
-	case 'n': env.top = parse_num(arg, 1, 100000, state); break;
+	case 'p': env.pid = htier_parse_num(arg, 1, 1 << 22, state); break;
+	case 'i': env.interval = htier_parse_num(arg, 1, 3600, state); break;
+	case 'd': env.duration = htier_parse_num(arg, 1, 86400 * 365, state); break;
+	case 'c': env.count = htier_parse_num(arg, 1, 1000000, state); break;
+	case 'n': env.top = htier_parse_num(arg, 1, 100000, state); break;
 	case 's': env.stall_sort = true; break;
 	case 'j': env.json = true; break;
 	case 'v': htier_verbose = true; break;
