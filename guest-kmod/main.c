@@ -340,8 +340,13 @@ static int __init htier_init(void)
 	ctx->enabled = enabled;
 	htier_default_nodes(ctx);
 
-	/* Two entries per page of RAM keeps probes short; 16 bytes each. */
-	capacity = roundup_pow_of_two(max_t(u64, totalram_pages() * 2, 4096));
+	/*
+	 * One 16-byte entry per page of RAM, rounded up to a power of two
+	 * (0.4-0.8% of RAM): anonymous memory of the managed processes fits
+	 * with the 7/8 load limit unless it is nearly all of RAM; pages past
+	 * that are counted in stats/table_full.
+	 */
+	capacity = roundup_pow_of_two(max_t(u64, totalram_pages(), 4096));
 	capacity = min_t(u64, capacity, 1ULL << 26);
 	ctx->table.pages = vmalloc(capacity * sizeof(struct htier_page));
 	ctx->max_keys = 65536;

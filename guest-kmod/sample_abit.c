@@ -17,6 +17,9 @@
 #define pr_fmt(fmt) "htier: " fmt
 
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/sched.h>
 #include <linux/math64.h>
 #include "htier.h"
 
@@ -63,8 +66,17 @@ static void htier_abit_collect(struct htier_ctx *ctx)
 	if (ctx->abit_window_us >= round_us) {
 		young = htier_walk_all(ctx, HTIER_WALK_SAMPLE);
 	} else {
+		ktime_t window = ns_to_ktime((u64)ctx->abit_window_us * NSEC_PER_USEC);
+
 		htier_walk_all(ctx, HTIER_WALK_CLEAR);
-		usleep_range(ctx->abit_window_us, ctx->abit_window_us + 200);
+		/* Interruptible, so kthread_stop() (unload) cuts it short. */
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule_hrtimeout_range(&window, 200 * NSEC_PER_USEC,
+						 HRTIMER_MODE_REL);
+		__set_current_state(TASK_RUNNING);
+		if (kthread_should_stop())
+			return;
 		young = htier_walk_all(ctx, HTIER_WALK_SAMPLE);
 	}
 	htier_abit_tune(ctx, young, round_us);
