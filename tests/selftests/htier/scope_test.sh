@@ -1,0 +1,60 @@
+#!/bin/sh
+# Scope: with scope_cgroup set, only processes in that cgroup v2 subtree are
+# managed; with scope_pids, only the listed processes.  Placement is read
+# from /proc/PID/numa_maps, independently of the module.  TAP output.
+n=0 fail=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+nok() { n=$((n + 1)); echo "not ok $n $1"; fail=1; }
+check() { if [ "$1" = 0 ]; then ok "$2"; else nok "$2"; fi; }
+H=/sys/kernel/mm/htier
+CG=/sys/fs/cgroup
+# Pages of a process on node $2, from numa_maps' N<node>=<pages> fields.
+on_node() { sed -n "s/.*N$2=\([0-9]*\).*/\1/p" /proc/$1/numa_maps | awk '{s += $1} END {print s + 0}'; }
+
+echo "TAP version 13"
+echo "1..5"
+[ -d $H ] || insmod /htier/htier.ko
+mountpoint -q $CG || mount -t cgroup2 none $CG
+mkdir -p $CG/tenant
+
+echo 0 > $H/enabled
+./htier_workload 16 > /dev/null &
+inside=$!
+./htier_workload 16 > /dev/null &
+outside=$!
+echo $inside > $CG/tenant/cgroup.procs
+sleep 2
+# numa_maps counts text and stack pages too: compare with the start.
+in_before=$(on_node $inside 0); out_before=$(on_node $outside 0)
+echo "# before: inside N0=$in_before outside N0=$out_before"
+
+echo /tenant > $H/scope_cgroup
+check $? "scope_cgroup takes a cgroup v2 path"
+[ "$(cat $H/scope_cgroup)" = /tenant ]
+check $? "scope_cgroup reads back"
+echo 200 > $H/scan_interval_ms
+echo max > $H/quota_bytes
+echo 1 > $H/enabled
+sleep 8
+in0=$(on_node $inside 0); out0=$(on_node $outside 0)
+echo "# after: inside N0=$in0 outside N0=$out0 managed=$(cat $H/stats/managed_processes)"
+[ "$(cat $H/stats/managed_processes)" = 1 ]
+check $? "only the cgroup's process is managed"
+[ $((in0 - in_before)) -gt 500 ] && [ $((out0 - out_before)) -lt 64 ]
+check $? "the cgroup's hot pages move up, the other process's stay"
+
+# A pid list narrows it the same way: now only the outside process.
+echo "" > $H/scope_cgroup
+echo $outside > $H/scope_pids
+sleep 8
+out0=$(on_node $outside 0)
+echo "# scope_pids=$outside: outside N0=$out0 managed=$(cat $H/stats/managed_processes)"
+[ "$(cat $H/stats/managed_processes)" = 1 ] && [ $((out0 - out_before)) -gt 500 ]
+check $? "scope_pids manages the listed process"
+
+kill -TERM $inside $outside
+wait
+echo all > $H/scope_pids
+echo 500 > $H/scan_interval_ms
+rmdir $CG/tenant 2>/dev/null
+exit $fail
