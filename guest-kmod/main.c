@@ -216,6 +216,22 @@ static u64 htier_round_budget(struct htier_ctx *ctx)
 	return min_t(u64, budget, ctx->max_keys);
 }
 
+/*
+ * A hot set that moved shows up first as a jump in the accesses seen on
+ * slow memory, long before its pages are hot enough to be promoted: compare
+ * this round's slow samples with their recent average.
+ */
+static bool htier_slow_accesses_jumped(struct htier_ctx *ctx)
+{
+	u64 now = atomic64_read(&ctx->stats.samples_slow);
+	u64 delta = now - ctx->last_samples_slow;
+	bool jumped = delta > 2 * ctx->slow_samples_avg + 64;
+
+	ctx->last_samples_slow = now;
+	ctx->slow_samples_avg = (3 * ctx->slow_samples_avg + delta) / 4;
+	return jumped;
+}
+
 /* One round; ctx->lock held. */
 static void htier_round(struct htier_ctx *ctx)
 {
@@ -251,8 +267,14 @@ static void htier_round(struct htier_ctx *ctx)
 	trace_htier_round(ctx->table.nr_used, plan.hot_pages, fast,
 			  params.quota_pages, plan.nr_promote, plan.nr_demote);
 
-	/* Placement is stable: scan less often, up to scan_interval_max_ms. */
-	if (plan.nr_promote || plan.nr_demote)
+	/*
+	 * Scan less often, up to scan_interval_max_ms, only while placement
+	 * is settled: nothing to move and no clearly hot page left on slow
+	 * memory (one the exchange gap still holds back needs more samples).
+	 */
+	if (plan.nr_promote || plan.nr_demote ||
+	    plan.stale_pages > plan.hot_pages / 64 ||
+	    htier_slow_accesses_jumped(ctx))
 		ctx->interval_ms = ctx->scan_interval_ms;
 	else
 		ctx->interval_ms = min(ctx->interval_ms * 2,

@@ -80,6 +80,8 @@ void htier_plan_compute(const struct htier_hist *h,
 			plan->hot_pages += target[b];
 		}
 	}
+	for (b = plan->hot_bin + 1; b < HTIER_NR_BINS; b++)
+		plan->stale_pages += h->pages[HTIER_TIER_SLOW][b];
 	for (b = 0; b < HTIER_NR_BINS; b++)
 		excess[b] = h->pages[HTIER_TIER_FAST][b] > target[b] ?
 			    h->pages[HTIER_TIER_FAST][b] - target[b] : 0;

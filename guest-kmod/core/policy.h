@@ -24,6 +24,12 @@ struct htier_plan {
 	u64 demote[HTIER_NR_BINS];
 	u64 nr_promote;
 	u64 nr_demote;
+	/*
+	 * Slow pages in bins wholly inside the ideal fast set (hotter than
+	 * hot_bin): pages placement still owes the fast tier, whether or not
+	 * this round's limits or the exchange gap let them move now.
+	 */
+	u64 stale_pages;
 };
 
 struct htier_policy_params {
