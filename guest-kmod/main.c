@@ -14,6 +14,7 @@
 #include <linux/cgroup.h>
 #include <linux/fs.h>
 #include <linux/kthread.h>
+#include <linux/math64.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -247,6 +248,12 @@ static void htier_round(struct htier_ctx *ctx)
 	htier_scope_refresh(ctx);
 	ctx->table.epoch++;
 	ctx->ops->collect(ctx);
+	/*
+	 * Cooling counts rounds, not time: each round is one sample of every
+	 * page, so heat stays an average over the last few samples however
+	 * long the period is (cooling by time starves heat while the period
+	 * is backed off; a moved hot set is caught by the slow-access jump).
+	 */
 	if (ctx->table.epoch % ctx->cooling_period_scans == 0)
 		htier_table_cool(&ctx->table, 1);
 	htier_table_expire(&ctx->table, HTIER_EXPIRE_EPOCHS);

@@ -69,10 +69,16 @@ void usage(std::FILE* f) {
 "  --cool-every N      cool every N epochs (8)  --cool-shift S (1)\n"
 "  --pebs-period N     accesses per PEBS-like sample (199)\n"
 "  --tpp-window N      TPP re-access window in epochs (2)\n"
-"  --min-promote-bin B htier: never promote colder than heat bin B (1)\n"
+"  --min-promote-bin B htier: never promote colder than heat bin B (2)\n"
+"  --exchange-gap G    htier: exchange only with pages G bins colder (2)\n"
+"  --scan-max-ms MS    htier: period back-off limit while stable (4000;\n"
+"                      <= --epoch-ms: fixed period)\n"
+"  --abit-window-ms MS htier: fixed accessed-bit window (0: tuned)\n"
+"  --cool-by-time      htier variant: cool every 8 base periods of elapsed\n"
+"                      time instead of every 8 rounds (the module)\n"
 "  --migrate-us US     modeled cost per migrated page (2)\n"
 "  --policies LIST     comma-separated subset of: first-touch,tpp,memtis,\n"
-"                      htier,htier-pebs,oracle (all)\n"
+"                      htier,htier-abit1,htier-pebs,oracle (all)\n"
 "output:\n"
 "  --json              one JSON document instead of the table\n"
 "  --timeline          include per-epoch hit share / hot-on-fast in JSON\n"
@@ -96,7 +102,7 @@ int main(int argc, char** argv) {
     kModel = 256, kSize, kHot, kWeight, kTheta, kSeed, kRate, kDuration,
     kShift, kTrace, kCapacity, kInitial, kEpoch, kBatch, kCoolEvery,
     kCoolShift, kPebs, kTppWindow, kMinBin, kMigrate, kPolicies, kJson, kTimeline,
-    kHelp
+    kHelp, kGap, kScanMax, kWindow, kCoolTime
   };
   static const option longopts[] = {
       {"model", required_argument, nullptr, kModel},
@@ -123,6 +129,10 @@ int main(int argc, char** argv) {
       {"json", no_argument, nullptr, kJson},
       {"timeline", no_argument, nullptr, kTimeline},
       {"help", no_argument, nullptr, kHelp},
+      {"exchange-gap", required_argument, nullptr, kGap},
+      {"scan-max-ms", required_argument, nullptr, kScanMax},
+      {"abit-window-ms", required_argument, nullptr, kWindow},
+      {"cool-by-time", no_argument, nullptr, kCoolTime},
       {nullptr, 0, nullptr, 0},
   };
   int c;
@@ -177,6 +187,13 @@ int main(int argc, char** argv) {
       ok = parseNumber(a, d) && d >= 1 && d < 16;
       cfg.policy.minPromoteBin = static_cast<uint32_t>(d);
       break;
+    case kGap:
+      ok = parseNumber(a, d) && d >= 1 && d < 16;
+      cfg.policy.exchangeGap = static_cast<uint32_t>(d);
+      break;
+    case kScanMax: ok = parseNumber(a, cfg.policy.scanMaxMs) && cfg.policy.scanMaxMs >= 0; break;
+    case kWindow: ok = parseNumber(a, cfg.policy.abitWindowMs) && cfg.policy.abitWindowMs >= 0; break;
+    case kCoolTime: cfg.policy.coolByTime = true; break;
     case kMigrate: ok = parseNumber(a, cfg.migrateUsPerPage) && cfg.migrateUsPerPage >= 0; break;
     case kPolicies: {
       std::stringstream ss(a);

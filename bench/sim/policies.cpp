@@ -17,6 +17,8 @@
 //   oracle       before every epoch the fast tier holds the pages with the
 //                most accesses in that epoch: an upper bound.
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <stdexcept>
 
@@ -61,11 +63,32 @@ class FirstTouch : public Policy {
   explicit FirstTouch(const PolicyConfig& cfg) : Policy("first-touch", cfg) {}
 };
 
-// The module's round, on the module's code.
+// The module's round (guest-kmod/main.c htier_round), on the module's code:
+// sample, record, cool every N rounds, expire, histogram, plan (min promote
+// bin and exchange gap as the module sets them), select, migrate; then the
+// period backs off (doubles up to scanMaxMs) while a round plans no move.
+//
+// Samplers:
+//   Window   the module's abit sampler (sample_abit.c): each round clears the
+//            accessed bits, waits a window, and counts the bits set since as
+//            one access.  Accesses are Poisson, so a page with expected count
+//            c per epoch is young with probability 1 - exp(-c * window /
+//            epoch).  The window is tuned every round exactly like
+//            htier_abit_tune: aim the young-page count at the quota (between
+//            1/20 and 1/2 of the tracked pages), x4 / /4 when far off, else
+//            scaled linearly; clamped to [1 ms, scan_interval]; a window that
+//            reaches the round's length means one walk per round, which sees
+//            every access since the previous round.
+//   Single   the earlier sampler: one walk per round, a page counts if its
+//            bit was set at all since the previous round (htier-abit1).
+//   Pebs     PEBS-like sample counts, accumulated between rounds.
 class Htier : public Policy {
  public:
-  Htier(const PolicyConfig& cfg, bool pebs)
-      : Policy(pebs ? "htier-pebs" : "htier", cfg), pebs_(pebs) {
+  enum class Sampler { Window, Single, Pebs };
+
+  Htier(const PolicyConfig& cfg, Sampler sampler, const char* name)
+      : Policy(name, cfg), sampler_(sampler), pending_(cfg.pages, 0),
+        rng_(0x5EED0000ULL + static_cast<uint64_t>(sampler)) {
     uint32_t cap = 4096;
     while (cap < cfg.pages * 2)
       cap *= 2;
@@ -73,17 +96,82 @@ class Htier : public Policy {
     htier_table_init(&table_, entries_.data(), cap);
     keysUp_.resize(cfg.batchPages);
     keysDown_.resize(cfg.batchPages);
+    windowUs_ = cfg.abitWindowMs > 0 ? cfg.abitWindowMs * 1000 : 50000;  // htier_abit_start
+    maxIntervalEpochs_ = std::max<uint32_t>(
+        1, static_cast<uint32_t>(cfg.scanMaxMs / cfg.epochMs + 0.5));
   }
 
   void after(const Signals& s) override {
+    // Time since the previous round, in epochs (a single walk sees it all).
+    sinceRound_++;
+    if (sampler_ == Sampler::Pebs)
+      for (uint64_t page = 0; page < cfg_.pages; page++)
+        pending_[page] += s.pebs[page];
+    if (sinceRound_ < intervalEpochs_)
+      return;  // backed off: no round in this epoch
+    round(s.epoch);
+    sinceRound_ = 0;
+  }
+
+  std::string detail() const override {
+    char buf[160];
+    std::snprintf(buf, sizeof(buf),
+                  "rounds %llu, mean window %.1f ms, mean period %.0f ms",
+                  static_cast<unsigned long long>(rounds_),
+                  rounds_ ? windowSumMs_ / rounds_ : 0,
+                  rounds_ ? periodSumEpochs_ * cfg_.epochMs / rounds_ : 0);
+    return buf;
+  }
+
+ private:
+  static uint64_t splitmix64(uint64_t& x) {
+    uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  double unit() { return static_cast<double>(splitmix64(rng_) >> 11) * (1.0 / 9007199254740992.0); }
+
+  // One round, after an epoch whose expected counts are @e.count.
+  void round(const Epoch& e) {
+    rounds_++;
+    periodSumEpochs_ += intervalEpochs_;
     table_.epoch++;
+    const double roundUs = cfg_.epochMs * 1000;  // scan_interval_ms
+    // The span the sample covers, in epochs of the workload's rate.
+    double span = intervalEpochs_;
+    if (sampler_ == Sampler::Window && windowUs_ < roundUs)
+      span = windowUs_ / roundUs;
+    if (sampler_ != Sampler::Pebs)
+      windowSumMs_ += span * cfg_.epochMs;
+    uint64_t young = 0, youngSlow = 0;
     for (uint64_t page = 0; page < cfg_.pages; page++) {
-      uint32_t seen = pebs_ ? s.pebs[page] : s.epoch.accessed[page];
+      uint32_t seen;
+      if (sampler_ == Sampler::Pebs) {
+        seen = pending_[page];
+        pending_[page] = 0;
+      } else if (sampler_ == Sampler::Single && span == 1.0) {
+        seen = e.accessed[page];  // the epoch's own accessed bit
+      } else {
+        // Young with probability 1 - exp(-c * span) (Poisson accesses).
+        seen = unit() < -std::expm1(-e.count[page] * span);
+      }
+      young += seen != 0;
+      youngSlow += seen != 0 && !onFast(page);
       htier_table_record(&table_, htier_key(1, page), seen,
                          onFast(page) ? HTIER_TIER_FAST : HTIER_TIER_SLOW, 0);
     }
-    if (table_.epoch % cfg_.coolEveryEpochs == 0)
-      htier_table_cool(&table_, cfg_.coolShift);
+    if (sampler_ == Sampler::Window)
+      tune(young, roundUs);
+    if (cfg_.coolByTime) {
+      // Variant: cool by elapsed base periods, so that a backed-off
+      // period does not slow heat decay down in wall time.
+      coolDebt_ += intervalEpochs_;
+      for (; coolDebt_ >= cfg_.coolEveryEpochs; coolDebt_ -= cfg_.coolEveryEpochs)
+        htier_table_cool(&table_, cfg_.coolShift);
+    } else if (table_.epoch % cfg_.coolEveryEpochs == 0) {
+      htier_table_cool(&table_, cfg_.coolShift);  // the module: per round
+    }
     htier_table_expire(&table_, 2);  // HTIER_EXPIRE_EPOCHS
 
     htier_hist hist;
@@ -93,8 +181,18 @@ class Htier : public Policy {
     params.max_promote = cfg_.batchPages;
     params.max_demote = cfg_.batchPages;
     params.min_promote_bin = cfg_.minPromoteBin;
+    params.exchange_gap = cfg_.exchangeGap;
     htier_table_histogram(&table_, &hist);
     htier_plan_compute(&hist, &params, &plan);
+
+    // htier_round's back-off: only while placement is settled (nothing to
+    // move, no clearly hot page on slow, no jump in slow accesses).
+    bool jumped = youngSlow > 2 * slowAvg_ + 64;
+    slowAvg_ = (3 * slowAvg_ + youngSlow) / 4;
+    if (plan.nr_promote || plan.nr_demote || plan.stale_pages > plan.hot_pages / 64 || jumped)
+      intervalEpochs_ = 1;
+    else
+      intervalEpochs_ = std::min(intervalEpochs_ * 2, maxIntervalEpochs_);
 
     htier_selection sel{};
     sel.promote_keys = keysUp_.data();
@@ -107,7 +205,28 @@ class Htier : public Policy {
       move(keysUp_[i], true);
   }
 
- private:
+  // htier_abit_tune (guest-kmod/sample_abit.c), in microseconds.
+  void tune(uint64_t young, double maxUs) {
+    const uint64_t tracked = table_.nr_used;
+    if (cfg_.abitWindowMs > 0) {
+      windowUs_ = std::min(cfg_.abitWindowMs * 1000, maxUs);
+      return;
+    }
+    if (!tracked)
+      return;
+    const uint64_t quota = cfg_.capacityPages / 2;  // half the quota
+    const uint64_t target = std::clamp<uint64_t>(quota, tracked / 20, tracked / 2);
+    uint64_t w = static_cast<uint64_t>(windowUs_);
+    if (young * 4 < target)
+      w *= 4;
+    else if (young > target * 4)
+      w /= 4;
+    else
+      w = w * target / std::max<uint64_t>(young, 1);
+    windowUs_ = static_cast<double>(
+        std::clamp<uint64_t>(w, 1000, static_cast<uint64_t>(maxUs)));
+  }
+
   void move(uint64_t key, bool up) {
     uint64_t page = htier_key_vpn(key);
     if (up)
@@ -118,10 +237,18 @@ class Htier : public Policy {
       p->tier = up ? HTIER_TIER_FAST : HTIER_TIER_SLOW;
   }
 
-  bool pebs_;
+  Sampler sampler_;
   std::vector<htier_page> entries_;
   htier_table table_{};
   std::vector<uint64_t> keysUp_, keysDown_;
+  std::vector<uint32_t> pending_;  // PEBS samples since the last round
+  uint64_t rng_;
+  double windowUs_;
+  uint32_t intervalEpochs_ = 1, maxIntervalEpochs_ = 1, sinceRound_ = 0;
+  uint32_t coolDebt_ = 0;
+  uint64_t slowAvg_ = 0;  // recent young-on-slow average (shift signal)
+  uint64_t rounds_ = 0;
+  double windowSumMs_ = 0, periodSumEpochs_ = 0;
 };
 
 class Tpp : public Policy {
@@ -275,7 +402,8 @@ class Oracle : public Policy {
 }  // namespace
 
 std::vector<std::string> policyNames() {
-  return {"first-touch", "tpp", "memtis", "htier", "htier-pebs", "oracle"};
+  return {"first-touch", "tpp",         "memtis", "htier",
+          "htier-abit1", "htier-pebs", "oracle"};
 }
 
 std::unique_ptr<Policy> makePolicy(const std::string& name,
@@ -283,9 +411,11 @@ std::unique_ptr<Policy> makePolicy(const std::string& name,
   if (name == "first-touch")
     return std::make_unique<FirstTouch>(cfg);
   if (name == "htier")
-    return std::make_unique<Htier>(cfg, false);
+    return std::make_unique<Htier>(cfg, Htier::Sampler::Window, "htier");
+  if (name == "htier-abit1")
+    return std::make_unique<Htier>(cfg, Htier::Sampler::Single, "htier-abit1");
   if (name == "htier-pebs")
-    return std::make_unique<Htier>(cfg, true);
+    return std::make_unique<Htier>(cfg, Htier::Sampler::Pebs, "htier-pebs");
   if (name == "tpp")
     return std::make_unique<Tpp>(cfg);
   if (name == "memtis")

@@ -85,6 +85,9 @@ void writeTable(std::ostream& out, const SimResult& r, const SimConfig& cfg) {
                   r.hasShift ? secs(p.t90AfterShiftS).c_str() : "n/a", times.c_str());
     out << line;
   }
+  for (const auto& p : r.policies)
+    if (!p.detail.empty())
+      out << "# " << p.name << ": " << p.detail << "\n";
   std::string allFast;
   for (size_t i = 0; i < r.allFastS.size(); i++) {
     std::snprintf(line, sizeof(line), " %s %.3f s", cfg.latencies[i].name.c_str(),
@@ -107,6 +110,11 @@ void writeJson(std::ostream& out, const SimResult& r, const SimConfig& cfg) {
       << ",\"cool_shift\":" << cfg.policy.coolShift << ",\"initial\":\""
       << initialName(cfg.policy.initial) << "\",\"pebs_period\":" << num(cfg.pebsPeriod)
       << ",\"tpp_window_epochs\":" << cfg.policy.tppWindowEpochs
+      << ",\"min_promote_bin\":" << cfg.policy.minPromoteBin
+      << ",\"exchange_gap\":" << cfg.policy.exchangeGap
+      << ",\"scan_max_ms\":" << num(cfg.policy.scanMaxMs)
+      << ",\"abit_window_ms\":" << num(cfg.policy.abitWindowMs)
+      << ",\"cool_by_time\":" << (cfg.policy.coolByTime ? "true" : "false")
       << ",\"migrate_us_per_page\":" << num(cfg.migrateUsPerPage) << ",\"latencies\":[";
   for (size_t i = 0; i < cfg.latencies.size(); i++)
     out << (i ? "," : "") << "{\"name\":" << jsonString(cfg.latencies[i].name)
@@ -124,6 +132,7 @@ void writeJson(std::ostream& out, const SimResult& r, const SimConfig& cfg) {
         << ",\"vs_oracle\":" << (best > 0 ? num(p.hitShare() / best) : "null")
         << ",\"accesses\":" << num(p.accesses, 12) << ",\"promoted\":" << p.promoted
         << ",\"demoted\":" << p.demoted << ",\"migrated\":" << p.migrated()
+        << ",\"detail\":" << jsonString(p.detail)
         << ",\"t90_s\":" << num(p.t90S) << ",\"t90_after_shift_s\":" << num(p.t90AfterShiftS)
         << ",\"time_s\":{";
     for (size_t i = 0; i < p.timeS.size(); i++)

@@ -20,7 +20,22 @@ struct PolicyConfig {
   uint64_t batchPages = 4096;  // most pages moved per direction per epoch
   uint32_t coolEveryEpochs = 8;
   uint32_t coolShift = 1;
-  uint32_t minPromoteBin = 1;     // htier: the module's min_promote_bin
+  // htier: the module's constants (guest-kmod/main.c).
+  uint32_t minPromoteBin = 2;  // HTIER_MIN_PROMOTE_BIN: promote heat >= 2 only
+  uint32_t exchangeGap = 2;    // HTIER_EXCHANGE_GAP: exchange 2 bins colder
+  // htier's round: epochMs is scan_interval_ms (set by the simulator); while
+  // a round plans no move the period doubles up to scanMaxMs
+  // (scan_interval_max_ms; <= epochMs: fixed period).
+  double epochMs = 500;
+  double scanMaxMs = 4000;
+  // Accessed-bit window (abit_window_ms): 0 tunes it each round exactly as
+  // htier_abit_tune does; > 0 fixes it.
+  double abitWindowMs = 0;
+  // Variant (not the module): cool by elapsed base periods instead of once
+  // per cooling period of rounds.  With the module's back-off rules the two
+  // score the same here, and cooling by time can starve heat while the
+  // period is backed off (seen in the guest), so the module counts rounds.
+  bool coolByTime = false;
   uint32_t tppWindowEpochs = 2;  // TPP: re-access within this many epochs
   Initial initial = Initial::Slow;
 };
@@ -41,6 +56,8 @@ class Policy {
   virtual void before(const Epoch&) {}
   // After the epoch: observe what the samplers saw, then migrate.
   virtual void after(const Signals&) {}
+  // A line about the policy's own state (htier: rounds, window, period).
+  virtual std::string detail() const { return ""; }
 
   bool onFast(uint64_t page) const { return fast_[page]; }
   uint64_t fastPages() const { return nrFast_; }
@@ -61,7 +78,7 @@ class Policy {
   uint64_t demoted_ = 0;
 };
 
-// Names: first-touch, htier, htier-pebs, tpp, memtis, oracle.
+// Names: first-touch, tpp, memtis, htier, htier-abit1, htier-pebs, oracle.
 std::vector<std::string> policyNames();
 std::unique_ptr<Policy> makePolicy(const std::string& name,
                                    const PolicyConfig& cfg);

@@ -37,6 +37,7 @@ SimResult simulate(AccessSource& source, const SimConfig& cfg) {
 
   PolicyConfig pc = cfg.policy;
   pc.pages = source.pages();
+  pc.epochMs = cfg.epochMs;
   std::vector<std::unique_ptr<Policy>> policies;
   for (const auto& name : cfg.policies.empty() ? policyNames() : cfg.policies)
     policies.push_back(makePolicy(name, pc));
@@ -95,6 +96,7 @@ SimResult simulate(AccessSource& source, const SimConfig& cfg) {
     PolicyResult& r = out.policies[i];
     r.promoted = policies[i]->promoted();
     r.demoted = policies[i]->demoted();
+    r.detail = policies[i]->detail();
     for (const auto& lat : cfg.latencies)
       r.timeS.push_back((r.fastAccesses * lat.fastNs +
                          (r.accesses - r.fastAccesses) * lat.slowNs) * 1e-9 +

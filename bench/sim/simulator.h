@@ -47,6 +47,7 @@ struct PolicyResult {
   double t90AfterShiftS = -1;  // same, counted from the hot-set shift
   std::vector<double> timeS;  // modeled memory time, one per latency
   std::vector<TimelinePoint> timeline;
+  std::string detail;  // the policy's own note (htier: rounds, window)
 
   double hitShare() const { return accesses > 0 ? fastAccesses / accesses : 0; }
   uint64_t migrated() const { return promoted + demoted; }

@@ -11,6 +11,8 @@ namespace htier {
 
 namespace {
 constexpr Millis kQmpRetryMs = 1000;
+// Curve points kept per guest for the policy (htier-agent sends <= 17).
+constexpr size_t kPolicyCurvePoints = 32;
 }
 
 const char* phaseName(VmPhase p) {
@@ -164,6 +166,8 @@ void Engine::readGuest(VmRuntime& vm, Millis now) {
   vm.link->poll(now);
   if (auto r = vm.link->takeReport()) {
     vm.report = std::move(*r);
+    // A guest may send 256 points; the policy's cost grows with them.
+    vm.report->curve = simplifyCurve(vm.report->curve, kPolicyCurvePoints);
     vm.reportAtMs = now;
     if (vm.awaitingReport && vm.phase == VmPhase::kActive) {
       HLOG(kInfo) << vm.cfg.name << ": first report since adoption (hot set "

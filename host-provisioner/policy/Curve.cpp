@@ -61,6 +61,57 @@ std::vector<HullSegment> concaveHull(const std::vector<CurvePoint>& curve,
   return out;
 }
 
+std::vector<CurvePoint> simplifyCurve(const std::vector<CurvePoint>& curve,
+                                      size_t maxPoints) {
+  if (curve.size() <= maxPoints || maxPoints < 2)
+    return curve;
+  // Upper hull from the implicit origin (monotone chain, as above).
+  std::vector<CurvePoint> hull;
+  bool origin = curve.front().fastBytes > 0;
+  if (origin)
+    hull.push_back({0, 0.0});
+  for (const CurvePoint& p : curve) {
+    while (hull.size() >= 2) {
+      const CurvePoint& a = hull[hull.size() - 2];
+      const CurvePoint& b = hull.back();
+      double cross = (static_cast<double>(b.fastBytes) - a.fastBytes) *
+                         (p.share - a.share) -
+                     (b.share - a.share) *
+                         (static_cast<double>(p.fastBytes) - a.fastBytes);
+      if (cross >= 0)
+        hull.pop_back();
+      else
+        break;
+    }
+    hull.push_back(p);
+  }
+  if (origin)
+    hull.erase(hull.begin());
+  if (hull.size() <= maxPoints)
+    return hull;
+  size_t top = 0;  // first vertex reaching the highest share
+  for (size_t i = 0; i < hull.size(); i++)
+    if (hull[i].share > hull[top].share)
+      top = i;
+  std::vector<CurvePoint> out;
+  // Evenly spaced vertices before top (after it the hull is flat); then
+  // top and the last vertex: at most maxPoints in all.
+  const size_t keep = maxPoints - 2;
+  for (size_t k = 1; k <= keep; k++) {
+    size_t end = k * top / keep;  // vertex end - 1, if any
+    if (end == 0)
+      continue;
+    const CurvePoint& p = hull[end - 1];
+    if (out.empty() || out.back().fastBytes < p.fastBytes)
+      out.push_back(p);
+  }
+  if (out.empty() || out.back().fastBytes < hull[top].fastBytes)
+    out.push_back(hull[top]);
+  if (hull.back().fastBytes > out.back().fastBytes)
+    out.push_back(hull.back());
+  return out;
+}
+
 std::vector<CurvePoint> curveFromHotSet(uint64_t hotSetBytes) {
   if (hotSetBytes == 0)
     return {};

@@ -28,6 +28,16 @@ struct HullSegment {
 std::vector<HullSegment> concaveHull(const std::vector<CurvePoint>& curve,
                                      uint64_t lo, uint64_t hi);
 
+// At most maxPoints points that the policies treat (almost) like the
+// curve: its upper concave hull (what the utility policy uses anyway),
+// thinned to evenly spaced hull vertices, always keeping the last one and
+// the first reaching the top share (the demand estimate of the other
+// policies).  Dropping vertices of a concave chain keeps it concave and
+// never overstates a share.  Curves with <= maxPoints points are returned
+// unchanged.  Bounds the policy's cost per guest: a guest may send 256.
+std::vector<CurvePoint> simplifyCurve(const std::vector<CurvePoint>& curve,
+                                      size_t maxPoints);
+
 // A guest without a curve but with a hot set: all hits come from the hot
 // set, spread evenly, so share rises linearly to 1 at hotSetBytes.
 std::vector<CurvePoint> curveFromHotSet(uint64_t hotSetBytes);

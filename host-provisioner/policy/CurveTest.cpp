@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace htier;
 
 TEST(Curve, InterpolatesFromOriginAndIsFlatAfterLastPoint) {
@@ -43,4 +45,41 @@ TEST(Curve, HullRespectsLowerBound) {
   EXPECT_EQ(h[0].from, 150u);
   EXPECT_EQ(h[0].to, 200u);
   EXPECT_TRUE(concaveHull(c, 500, 500).empty());
+}
+
+TEST(Curve, SimplifyLeavesShortCurvesAlone) {
+  std::vector<CurvePoint> c = {{100, 0.2}, {200, 0.1 + 0.2}, {300, 1.0}};
+  auto s = simplifyCurve(c, 32);
+  ASSERT_EQ(s.size(), c.size());
+  for (size_t i = 0; i < c.size(); i++) {
+    EXPECT_EQ(s[i].fastBytes, c[i].fastBytes);
+    EXPECT_DOUBLE_EQ(s[i].share, c[i].share);
+  }
+}
+
+TEST(Curve, SimplifyBoundsPointsKeepsDemandAndNeverOverstates) {
+  // 256 points of a concave curve that saturates at 200 * 4096, then flat.
+  std::vector<CurvePoint> c;
+  for (uint64_t i = 1; i <= 256; i++) {
+    double x = std::min<double>(i, 200);
+    c.push_back({i * 4096, 1.0 - (1.0 - x / 200) * (1.0 - x / 200)});
+  }
+  auto s = simplifyCurve(c, 32);
+  ASSERT_LE(s.size(), 32u);
+  ASSERT_GE(s.size(), 3u);
+  // The first point at the top share (demand) and the last point survive.
+  EXPECT_EQ(s.back().fastBytes, 256u * 4096);
+  bool top = false;
+  for (const auto& p : s)
+    top |= p.fastBytes == 200u * 4096 && p.share == 1.0;
+  EXPECT_TRUE(top);
+  for (size_t i = 1; i < s.size(); i++) {
+    EXPECT_LT(s[i - 1].fastBytes, s[i].fastBytes);
+    EXPECT_LE(s[i - 1].share, s[i].share);
+  }
+  // Below the original everywhere, and close to it (concave, 30 chords).
+  for (uint64_t x = 0; x <= 260 * 4096; x += 1024) {
+    EXPECT_LE(curveShare(s, x), curveShare(c, x) + 1e-12);
+    EXPECT_GE(curveShare(s, x), curveShare(c, x) - 0.01);
+  }
 }

@@ -22,7 +22,13 @@ std::vector<uint64_t> stabilize(uint64_t capacityBytes,
       continue;
     }
     uint64_t delta = prop > cur ? prop - cur : cur - prop;
-    bool small = delta < alignUp(params.hysteresisBytes, v.blockBytes);
+    // Hysteresis never keeps a VM above its floor once the policy sends it
+    // there (idle, or outbid): that memory goes back to the pool, or an
+    // idle VM could sit on up to a hysteresis' worth of it for good, and a
+    // busy VM's grow would be trimmed to leave it there.
+    bool toFloor = prop < cur && prop <= v.floorBytes;
+    bool small = !toFloor &&
+                 delta < alignUp(params.hysteresisBytes, v.blockBytes);
     bool holding = v.everChanged && nowMs - v.lastChangeMs < params.holdMs;
     held[i] = delta && (small || holding);
     out[i] = held[i] ? cur : prop;

@@ -53,3 +53,21 @@ TEST(Stabilizer, HeldShrinkTrimsOthersGrowSoCapacityHolds) {
   EXPECT_EQ(out[1], 1 * kGiB);
   EXPECT_LE(out[0] + out[1], 4 * kGiB);
 }
+
+TEST(Stabilizer, ShrinkToTheFloorIsNotHeldByHysteresis) {
+  // An idle VM 32 MiB above its floor (less than the 64 MiB hysteresis)
+  // returns it to the pool: b's grow gets it.
+  StabilizerVm a = vm(288 * kMiB, 256 * kMiB, 1000);
+  a.floorBytes = 256 * kMiB;
+  auto out = stabilize(1 * kGiB, {a, vm(704 * kMiB, 768 * kMiB, 1000)}, 60000,
+                       kParams);
+  EXPECT_EQ(out[0], 256 * kMiB);
+  EXPECT_EQ(out[1], 768 * kMiB);
+  // The hold time still applies.
+  out = stabilize(1 * kGiB, {a}, 2000, kParams);
+  EXPECT_EQ(out[0], 288 * kMiB);
+  // A small shrink that stays above the floor is still damped.
+  a.proposedBytes = 272 * kMiB;
+  out = stabilize(1 * kGiB, {a}, 60000, kParams);
+  EXPECT_EQ(out[0], 288 * kMiB);
+}

@@ -9,6 +9,7 @@
 // curves take well under a millisecond.  Memory with zero marginal utility
 // is not handed out: it stays in the pool for the next VM that needs it.
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "policy/Curve.h"
@@ -95,7 +96,8 @@ class UtilityPolicy : public Policy {
       else if (q[i] == vm.floorBytes && marginal[i] == 0)
         why << "floor; extra memory buys fewer hits elsewhere or none";
       else
-        why << "utility " << curveShare(curves[i], q[i]) * 100
+        why << "utility "
+            << std::round(curveShare(curves[i], q[i]) * 1000) / 10
             << "% hits at this size";
       out[i] = {q[i], why.str()};
     }

@@ -18,11 +18,15 @@ first-touch)
 autonuma)
 	echo 1 > /proc/sys/kernel/numa_balancing ;;
 tiering)
-	# NUMA_BALANCING_MEMORY_TIERING promotes from lower memory tiers only.
+	# NUMA_BALANCING_MEMORY_TIERING promotes from lower memory tiers only:
+	# node 1 must come from dax/kmem (the host boots this guest with node 1
+	# soft-reserved, see tiering_setup.sh).
+	. /htier/bench/tiering_setup.sh
+	tiering_setup || exit 1
 	if ! echo 2 > /proc/sys/kernel/numa_balancing; then
 		echo "BENCH-ERROR numa_balancing=2 refused"; exit 1
 	fi
-	echo "BENCH-INFO memory tiers: $(cat /sys/devices/virtual/memory_tiering/*/nodelist 2>/dev/null | tr '\n' ' ')" ;;
+	echo "BENCH-INFO numa_balancing=$(cat /proc/sys/kernel/numa_balancing) demotion_enabled=$(cat /sys/kernel/mm/numa/demotion_enabled)" ;;
 htier)
 	echo 0 > /proc/sys/kernel/numa_balancing
 	insmod /htier/htier.ko || { echo "BENCH-ERROR insmod"; exit 1; }
@@ -30,11 +34,18 @@ htier)
 	echo 200 > /sys/kernel/mm/htier/scan_interval_ms ;;
 esac
 
+# Free memory per node once the mode is set up (the region must not fit
+# in node 0's).
+for n in /sys/devices/system/node/node*; do
+	echo "BENCH-NODE node=${n##*node} free_kb=$(awk '/MemFree/ {print $4}' $n/meminfo) total_kb=$(awk '/MemTotal/ {print $4}' $n/meminfo)"
+done
+
 shift_opt=""
 [ "$shift_at" != 0 ] && shift_opt="--shift-at $shift_at"
 gups --json --bind-node 1 --size $size --hot $hot --mode $wmode \
 	--threads $threads --duration $dur $shift_opt > /tmp/gups.out 2>&1 &
 gpid=$!
+echo "BENCH-INFO gups_start_uptime=$(cut -d' ' -f1 /proc/uptime)"
 if [ $mode = htier ]; then
 	echo $gpid > /sys/kernel/mm/htier/scope_pids
 	kpid=$(pidof htierd)
@@ -42,13 +53,14 @@ if [ $mode = htier ]; then
 	(
 		d=/sys/kernel/mm/htier/stats
 		while kill -0 $gpid 2>/dev/null; do
-			echo "BENCH-ROUND round_us=$(cat $d/last_round_us) migrate_us=$(cat $d/last_migrate_us) window_us=$(cat $d/abit_window_us) hot=$(cat $d/hot_set_bytes) fast=$(cat $d/fast_resident_bytes) promoted=$(cat $d/promoted_pages) demoted=$(cat $d/demoted_pages) hist=$(cat $d/hotness_histogram | tr ' ' ,)"
+			echo "BENCH-ROUND t=$(cut -d' ' -f1 /proc/uptime) ticks=$(awk '{print $14 + $15}' /proc/$kpid/stat) rounds=$(cat $d/rounds) period_ms=$(cat $d/scan_interval_now_ms) round_us=$(cat $d/last_round_us) migrate_us=$(cat $d/last_migrate_us) window_us=$(cat $d/abit_window_us) hot=$(cat $d/hot_set_bytes) fast=$(cat $d/fast_resident_bytes) promoted=$(cat $d/promoted_pages) demoted=$(cat $d/demoted_pages) hist=$(cat $d/hotness_histogram | tr ' ' ,)"
 			sleep 2
 		done
 	) &
 fi
 wait $gpid
 sed 's/^/BENCH /' /tmp/gups.out
+grep -E "numa_(hint_faults|pages_migrated)|pgpromote|pgdemote|pgmigrate_success" /proc/vmstat | sed 's/^/BENCH-VMSTAT /'
 if [ $mode = htier ]; then
 	t1=$(awk '{print $14 + $15}' /proc/$kpid/stat)
 	echo "BENCH-CPU htierd_ticks=$((t1 - t0)) hz=100 seconds=$dur"

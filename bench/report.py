@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""Write bench/RESULTS.md from what bench/run.sh left in bench/results/:
+the simulator's JSON (sim_*.json), the guest runs (vm.json, vm.md, vm_*.png)
+and bench/provisioner/RESULTS.md when it exists.  Goals are checked from the
+numbers, so a rerun rewrites the verdicts too."""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+WORKLOADS = ["hotset", "scattered", "zipf"]
+BASELINES = ["first-touch", "tpp", "memtis"]
+SIM_CMD = ("$BUILD/bin/htier-sim --model {m} --size 512M --hot 64M "
+           "--fast-capacity 128M --duration 60 --shift-at 30 --epoch-ms 500")
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL).stdout.decode().strip()
+    except OSError:
+        return ""
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def pct(v):
+    return "—" if v is None else "%.1f%%" % (100 * v)
+
+
+def secs(v):
+    return "never" if v is None else "%g" % v
+
+
+def machine():
+    cpu = sh("lscpu | sed -n 's/^Model name: *//p'") or platform.processor()
+    mem = sh("free -g | awk '/Mem:/ {print $2}'")
+    return ("%s, %s cores, %s GiB RAM; host kernel %s; %s; load average "
+            "when this report was written: %s" %
+            (cpu, os.cpu_count(), mem, platform.release(),
+             sh("qemu-system-x86_64 --version | head -n1"),
+             sh("cut -d' ' -f1-3 /proc/loadavg")))
+
+
+def sim_plot(res, m, d):
+    lines = []
+    for p in d["policies"]:
+        if "timeline" not in p or p["name"] == "htier-pebs":
+            continue
+        dat = "sim_%s_%s.dat" % (m, p["name"])
+        with open(os.path.join(res, dat), "w") as f:
+            for t, hit, hot in p["timeline"]:
+                f.write("%g %g %g\n" % (t, hot, hit))
+        lines.append("'%s' using 1:2 with lines lw 2 title '%s'" %
+                     (dat, p["name"]))
+    png = "sim_%s.png" % m
+    gp = ["set terminal png size 900,500 noenhanced", "set output '%s'" % png,
+          "set title 'htier-sim %s (512 MiB, hot 64 MiB, fast 128 MiB, "
+          "shift at 30 s): hot set on fast'" % m,
+          "set xlabel 'seconds'", "set ylabel 'hot pages on fast'",
+          "set yrange [0:1.05]", "set key bottom right", "set grid",
+          "plot " + ", ".join(lines)]
+    try:
+        subprocess.run(["gnuplot"], input="\n".join(gp).encode(), cwd=res,
+                       check=True)
+        return png
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def sim_section(res, rel, o, verdicts):
+    o.append("## 1. Simulator: the module's own core against baselines\n")
+    o.append(
+        "`bench/sim` (`htier-sim`) replays the gups models through "
+        "`guest-kmod/core/hotness.c` and `policy.c` (linked from the same "
+        "source files as `htier.ko`) and through baselines in the same "
+        "simulator. The `htier` row is the module's current round: the "
+        "windowed accessed-bit sampler (each round a page is young with "
+        "probability 1−e^(−rate·window), the window tuned every round "
+        "exactly like `htier_abit_tune`), min promote bin 2, exchange gap "
+        "2, cooling every 8 rounds, and the period backing off from 500 ms "
+        "to 4 s while a round plans no move. `htier-abit1` is the same "
+        "round with the earlier sampler (the accessed bit read once per "
+        "round); `htier-pebs` feeds PEBS-like samples (not usable under "
+        "TCG, shown for reference); `oracle` places each epoch's most "
+        "accessed pages on fast before the epoch runs. Every policy starts "
+        "with all pages on slow memory. 512 MiB region, 64 MiB hot set "
+        "(weight 9; zipf θ 0.99: the hottest 64 MiB), fast capacity "
+        "128 MiB (¼ of the region), 2·10⁶ updates/s, 60 s, hot set shifted "
+        "at 30 s; modeled time = accesses × latency + 2 µs per migrated "
+        "page, for fast/slow 80/200 ns (`cxl`) and 80/300 ns (`pmem`).\n")
+    o.append("Reproduce one table: `%s` (add `--json --timeline` for the "
+             "curves; `$BUILD` is the CMake build directory).\n" %
+             SIM_CMD.format(m="MODEL"))
+    for m in WORKLOADS:
+        d = load(os.path.join(res, "sim_%s.json" % m))
+        if not d:
+            o.append("*sim_%s.json missing*\n" % m)
+            continue
+        by = {p["name"]: p for p in d["policies"]}
+        png = sim_plot(res, m, d)
+        o.append("### %s — %s\n" % (m, d["workload"]))
+        o.append("| policy | fast-hit share | vs oracle | htier ahead by "
+                 "| promoted | demoted | t90 (s) | t90 after shift (s) "
+                 "| time cxl (s) | time pmem (s) |")
+        o.append("|---|---|---|---|---|---|---|---|---|---|")
+        ht = by.get("htier", {}).get("fast_hit_share")
+        for p in d["policies"]:
+            ahead = "—"
+            if ht is not None and p["name"] != "htier":
+                ahead = "%+.1f pts" % (100 * (ht - p["fast_hit_share"]))
+            o.append("| %s | %s | %s | %s | %d | %d | %s | %s | %.3f | %.3f |" % (
+                p["name"], pct(p["fast_hit_share"]), pct(p["vs_oracle"]),
+                ahead, p["promoted"], p["demoted"], secs(p["t90_s"]),
+                secs(p["t90_after_shift_s"]), p["time_s"]["cxl"],
+                p["time_s"]["pmem"]))
+        for var, what in (("cooltime", "`--cool-by-time` (variant: cool by "
+                           "elapsed time, not per round)"),
+                          ("fixed", "`--scan-max-ms 500` (no period "
+                           "back-off)")):
+            v = load(os.path.join(res, "sim_%s_%s.json" % (m, var)))
+            if v:
+                hv = next(p for p in v["policies"] if p["name"] == "htier")
+                o.append("| htier, %s | %s | %s | | %d | %d | %s | %s | %.3f | %.3f |" % (
+                    what, pct(hv["fast_hit_share"]), pct(hv["vs_oracle"]),
+                    hv["promoted"], hv["demoted"], secs(hv["t90_s"]),
+                    secs(hv["t90_after_shift_s"]), hv["time_s"]["cxl"],
+                    hv["time_s"]["pmem"]))
+        o.append("")
+        for p in d["policies"]:
+            if p.get("detail"):
+                o.append("%s: %s.  " % (p["name"], p["detail"]))
+        if png:
+            o.append("\n![sim %s](%s/%s)\n" % (m, rel, png))
+        if ht is not None:
+            vo = by["htier"]["vs_oracle"]
+            behind = [b for b in BASELINES if b in by and
+                      by[b]["fast_hit_share"] >= ht]
+            verdicts.append(("sim %s: htier ≥ 95%% of oracle" % m,
+                             vo >= 0.95, "%s of oracle" % pct(vo)))
+            verdicts.append(("sim %s: htier ahead of every baseline" % m,
+                             not behind, "behind " + ", ".join(behind)
+                             if behind else "ahead of " + ", ".join(
+                                 b for b in BASELINES if b in by)))
+
+
+def vm_section(res, rel, o, verdicts):
+    o.append("## 2. QEMU guest: gups under Linux's modes and htier\n")
+    vm = load(os.path.join(res, "vm.json"))
+    if not vm:
+        o.append("*No guest results (bench/vm/run.py did not run).*\n")
+        return
+    c = vm["config"]
+    o.append("Reproduce: `BUILD=$BUILD bench/vm/run.py --out bench/results` "
+             "(all modes and workloads, ~13 min); one cell: `bench/vm/run.py "
+             "--workloads hotset --modes htier --no-promote`. Each run boots "
+             "a fresh guest with the same sizes (node 0 = 2 vCPUs + %d MiB, "
+             "node 1 = %d MiB, CPU-less), runs `bench/vm/guest/gups_run.sh` "
+             "with `bench.mode=MODE bench.wmode=WORKLOAD bench.dur=%d "
+             "bench.shift=%d` on the kernel command line; gups measures "
+             "placement itself with move_pages(2) queries every second. "
+             "Guest consoles: `$BUILD/bench-logs/`. Total guest time this "
+             "run: %.0f s.\n" % (c["fast_mb"], c["slow_mb"], c["duration"],
+                                 c["shift"], vm.get("wall_s", 0)))
+    with open(os.path.join(res, "vm.md")) as f:
+        o.append(f.read())
+    for wl, png in vm.get("plots", {}).items():
+        o.append("![guest %s](%s/%s)\n" % (wl, rel, png))
+    for wl, rs in vm["runs"].items():
+        h = rs.get("htier")
+        if not h or not h.get("samples"):
+            verdicts.append(("guest %s: htier ran" % wl, False, "no samples"))
+            continue
+        hf = h.get("mean_fast_share", 0)
+        behind = [m for m, r in rs.items() if m != "htier" and
+                  r.get("mean_fast_share") is not None and
+                  r["mean_fast_share"] >= hf]
+        verdicts.append(("guest %s: htier ahead of every baseline "
+                         "(mean fast-hit share)" % wl, not behind,
+                         ("behind " + ", ".join(behind)) if behind else
+                         "htier %.3f" % hf))
+        ts = h.get("t90_after_shift_s")
+        verdicts.append(("guest %s: re-converged ≤ 10 s after the shift" % wl,
+                         ts is not None and ts <= 10,
+                         "t90 after shift: %s" % ("never (within %d s)" % (
+                             c["duration"] - c["shift"]) if ts is None
+                             else "%g s" % ts)))
+        cpu = h.get("cpu_pct_steady")
+        verdicts.append(("guest %s: htierd CPU ≤ 1%% of a vCPU (last 10 s of the run)" %
+                         wl, cpu is not None and cpu <= 1,
+                         "%s%%" % ("—" if cpu is None else "%.1f" % cpu)))
+    p = vm.get("promote")
+    if p:
+        r = p.get("ratio_vs_busy")
+        verdicts.append(("guest: htier promotion ≥ 1.5× move_pages(2) "
+                         "(pages being read)", r is not None and r >= 1.5,
+                         "%s× (vs idle move_pages: %s×; the busy figure is inflated by "
+                         "TCG, see notes)" % ("—" if r is None else "%.2f" % r,
+                                              "%.2f" % p["ratio_vs_idle"]
+                                              if p.get("ratio_vs_idle")
+                                              else "—")))
+        o.append("Reproduce: `bench/vm/run.py --workloads '' --out /tmp/x` "
+                 "runs only this (guest script `bench/vm/guest/"
+                 "promote_rate.sh`, `bench.pages=%d`). htier's rate is "
+                 "`promoted_pages / migrate_us` (time inside its migration "
+                 "batches); move_pages' is the syscall's wall time.\n" %
+                 p["pages"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", default=os.path.join(TOP, "bench", "results"))
+    ap.add_argument("--out", default=os.path.join(TOP, "bench", "RESULTS.md"))
+    ap.add_argument("--elapsed", type=int, default=0)
+    a = ap.parse_args()
+    res = a.results
+    rel = os.path.relpath(res, os.path.dirname(os.path.abspath(a.out)))
+    o, verdicts = [], []
+    o.append("# htier benchmarks\n")
+    o.append("Generated by `make bench` (`bench/run.sh`, then "
+             "`bench/report.py`) on %s UTC in %d s. Regenerate everything: "
+             "`make bench` (or, with an existing build, `BUILD=build "
+             "bench/run.sh`).\n" %
+             (datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"),
+              a.elapsed))
+    o.append("Machine: %s.\n" % machine())
+    body = []
+    sim_section(res, rel, body, verdicts)
+    vm_section(res, rel, body, verdicts)
+    o.append("## Goals (issue 4, issue 2) — checked from the numbers below\n")
+    o.append("| goal | met | measured |")
+    o.append("|---|---|---|")
+    for name, ok, what in verdicts:
+        o.append("| %s | %s | %s |" % (name, "yes" if ok else "**no**", what))
+    o.append("")
+    notes = os.path.join(TOP, "bench", "NOTES.md")
+    o.extend(body)
+    if os.path.exists(notes):
+        with open(notes) as f:
+            o.append(f.read())
+    prov = os.path.join(TOP, "bench", "provisioner", "RESULTS.md")
+    o.append("## 4. Host provisioner\n")
+    if os.path.exists(prov):
+        o.append("From `bench/provisioner/run.sh` "
+                 "([bench/provisioner/RESULTS.md](provisioner/RESULTS.md)):\n")
+        with open(prov) as f:
+            o.append("\n".join(("#" + ln) if ln.startswith("#") else ln
+                               for ln in f.read().splitlines()))
+    else:
+        o.append("`bench/provisioner/run.sh` has not written "
+                 "bench/provisioner/RESULTS.md yet.\n")
+    with open(a.out, "w") as f:
+        f.write("\n".join(o) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+#!/bin/bash
+# make bench: the simulator comparisons, the QEMU guest comparisons
+# (bench/vm/run.py), the provisioner benchmark if present, then
+# bench/RESULTS.md.  Budget: 20 minutes on a 2-core machine.
+#   BENCH_QUICK=1 bench/run.sh     shorter guest runs (smoke test)
+#   BENCH_SKIP_VM=1 bench/run.sh   simulator only
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+: "${BUILD:=$top/build}"
+export BUILD
+res=bench/results
+mkdir -p "$res"
+t0=$(date +%s)
+log() { echo "bench: $* ($(( $(date +%s) - t0 )) s)"; }
+
+# The simulator (built by `make all` into $BUILD/bin).
+sim=$BUILD/bin/htier-sim
+if [ ! -x "$sim" ]; then
+	cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build "$BUILD" -j "$(nproc)" --target htier-sim
+fi
+common="--size 512M --hot 64M --fast-capacity 128M --duration 60 --shift-at 30 --epoch-ms 500"
+for m in hotset scattered zipf; do
+	"$sim" --model $m $common > "$res/sim_$m.txt"
+	"$sim" --model $m $common --json --timeline > "$res/sim_$m.json"
+	# The suggested module change (cool by elapsed time), and a fixed period.
+	"$sim" --model $m $common --policies htier,oracle --cool-by-time --json > "$res/sim_${m}_cooltime.json"
+	"$sim" --model $m $common --policies htier,oracle --scan-max-ms 500 --json > "$res/sim_${m}_fixed.json"
+done
+log "simulator done"
+
+if [ -z "${BENCH_SKIP_VM:-}" ]; then
+	if [ -n "${BENCH_QUICK:-}" ]; then
+		python3 bench/vm/run.py --out "$res" --duration 24 --shift 12 \
+			--workloads hotset --modes first-touch,htier
+	else
+		python3 bench/vm/run.py --out "$res"
+	fi
+	log "guest runs done"
+fi
+
+if [ -x bench/provisioner/run.sh ]; then
+	bench/provisioner/run.sh || echo "bench: bench/provisioner/run.sh failed ($?)"
+	log "provisioner done"
+fi
+
+python3 bench/report.py --results "$res" --out bench/RESULTS.md --elapsed $(( $(date +%s) - t0 ))
+log "wrote bench/RESULTS.md"
