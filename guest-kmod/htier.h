@@ -100,6 +100,7 @@ struct htier_ctx {
 	struct htier_mm mms[HTIER_MAX_MMS];
 	u32 round;
 	u64 last_samples_slow, slow_samples_avg;
+	u64 quota_pages_now;	/* last round's quota: quota_bytes or capacity */
 	u64 *promote_keys, *demote_keys;
 	u32 max_keys;
 

@@ -266,6 +266,7 @@ static void htier_round(struct htier_ctx *ctx)
 		ctx->quota_bytes >> PAGE_SHIFT;
 	params.quota_pages = min_t(u64, quota,
 				   htier_fast_capacity_pages(ctx, fast));
+	ctx->quota_pages_now = params.quota_pages;
 	params.max_promote = htier_round_budget(ctx);
 	params.max_demote = params.max_promote;
 	if (nodes_empty(ctx->slow_nodes) || nodes_empty(ctx->fast_nodes))

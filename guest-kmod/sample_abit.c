@@ -45,8 +45,8 @@ static void htier_abit_tune(struct htier_ctx *ctx, u64 young, u32 max_us)
 	}
 	if (!tracked)
 		return;
-	quota = ctx->quota_bytes == U64_MAX ? tracked :
-		ctx->quota_bytes >> PAGE_SHIFT;
+	/* The quota in force: quota_bytes, or the fast nodes' capacity. */
+	quota = ctx->quota_pages_now ? ctx->quota_pages_now : tracked;
 	/*
 	 * Half the quota: a window that finds the quota's worth of pages
 	 * accessed also finds many cold ones, and their heat crowds the hot
