@@ -88,7 +88,7 @@ def sim_section(res, rel, o, verdicts):
         "probability 1−e^(−rate·window), the window tuned every round "
         "exactly like `htier_abit_tune`), min promote bin 2, exchange gap "
         "2, cooling every 8 rounds, and the period backing off from 500 ms "
-        "to 4 s while a round plans no move. `htier-abit1` is the same "
+        "to 4 s while placement is settled (no move planned, no clearly hot page on slow, no jump in slow accesses). `htier-abit1` is the same "
         "round with the earlier sampler (the accessed bit read once per "
         "round); `htier-pebs` feeds PEBS-like samples (not usable under "
         "TCG, shown for reference); `oracle` places each epoch's most "
