@@ -115,6 +115,7 @@ extern struct htier_ctx htier;
 
 /* main.c */
 void htier_kick(struct htier_ctx *ctx);
+void htier_count_sample(struct htier_ctx *ctx, enum htier_tier tier);
 int htier_select_sampler(struct htier_ctx *ctx, enum htier_sampler_id id);
 enum htier_tier htier_node_tier(struct htier_ctx *ctx, int nid);
 

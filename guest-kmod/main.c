@@ -79,6 +79,20 @@ enum htier_tier htier_node_tier(struct htier_ctx *ctx, int nid)
 	return HTIER_TIER_OTHER;
 }
 
+/**
+ * htier_count_sample() - account one access sample, by the tier it hit
+ * @ctx: the module context
+ * @tier: the tier of the sampled page
+ */
+void htier_count_sample(struct htier_ctx *ctx, enum htier_tier tier)
+{
+	atomic64_inc(&ctx->stats.samples);
+	if (tier == HTIER_TIER_FAST)
+		atomic64_inc(&ctx->stats.samples_fast);
+	else if (tier == HTIER_TIER_SLOW)
+		atomic64_inc(&ctx->stats.samples_slow);
+}
+
 static void htier_set_reason(struct htier_ctx *ctx, const char *fmt, ...)
 {
 	va_list args;

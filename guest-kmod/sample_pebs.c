@@ -549,39 +549,49 @@ static void htier_pebs_tune(struct htier_ctx *ctx, u64 nr, u64 elapsed_ns)
 			perf_event_period(pebs.events[i], period);
 }
 
+/* The last process a sample came from: samples arrive in runs per task. */
+struct htier_pebs_slot_cache {
+	pid_t tgid;
+	u32 slot;
+};
+
 /**
  * htier_pebs_record() - credit one sampled access to its page
  * @ctx: the module context
+ * @cache: the drain's tgid -> slot cache
  * @tgid: the process the sample came from
  * @addr: the data address
  *
  * Return: true if the page is tracked (the sample counted).
  */
-static bool htier_pebs_record(struct htier_ctx *ctx, pid_t tgid, u64 addr)
+static bool htier_pebs_record(struct htier_ctx *ctx,
+			      struct htier_pebs_slot_cache *cache, pid_t tgid,
+			      u64 addr)
 {
-	u32 slot = htier_scope_slot_of_tgid(ctx, tgid);
 	u64 vpn = addr >> PAGE_SHIFT;
 	struct htier_page *p;
 
-	if (!slot)
+	if (tgid != cache->tgid) {
+		cache->tgid = tgid;
+		cache->slot = htier_scope_slot_of_tgid(ctx, tgid);
+	}
+	if (!cache->slot)
 		return false;
-	p = htier_table_find(&ctx->table, htier_key(slot, vpn));
+	p = htier_table_find(&ctx->table, htier_key(cache->slot, vpn));
 	if (!p)
 		p = htier_table_find(&ctx->table,
-				     htier_key(slot, vpn & ~(u64)(HTIER_HUGE_PAGES - 1)));
+				     htier_key(cache->slot,
+					       vpn & ~(u64)(HTIER_HUGE_PAGES - 1)));
 	if (!p)
 		return false;
-	htier_table_record(&ctx->table, p->key, 1, p->tier, p->flags);
-	atomic64_inc(&ctx->stats.samples);
-	if (p->tier == HTIER_TIER_FAST)
-		atomic64_inc(&ctx->stats.samples_fast);
-	else if (p->tier == HTIER_TIER_SLOW)
-		atomic64_inc(&ctx->stats.samples_slow);
+	htier_page_heat_add(p, 1);
+	htier_count_sample(ctx, p->tier);
 	return true;
 }
 
 static void htier_pebs_collect(struct htier_ctx *ctx)
 {
+	struct htier_pebs_slot_cache cache = { .tgid = -1 };
 	u64 now, nr = 0;
 	unsigned int cpu;
 
@@ -596,7 +606,7 @@ static void htier_pebs_collect(struct htier_ctx *ctx)
 			struct htier_sample *s =
 				&ring->s[tail & (HTIER_RING_SIZE - 1)];
 
-			htier_pebs_record(ctx, s->tgid, s->addr);
+			htier_pebs_record(ctx, &cache, s->tgid, s->addr);
 			nr++;
 		}
 		smp_store_release(&ring->tail, tail);

@@ -47,13 +47,8 @@ static void htier_walk_record(struct htier_walk *w, unsigned long addr,
 			   flags);
 	if (young)
 		w->young++;
-	if (sample) {
-		atomic64_inc(&w->ctx->stats.samples);
-		if (tier == HTIER_TIER_FAST)
-			atomic64_inc(&w->ctx->stats.samples_fast);
-		else if (tier == HTIER_TIER_SLOW)
-			atomic64_inc(&w->ctx->stats.samples_slow);
-	}
+	if (sample)
+		htier_count_sample(w->ctx, tier);
 }
 
 /* A PMD-mapped THP: one entry, sampled by the PMD's accessed bit. */

@@ -80,7 +80,6 @@ struct htier_page *htier_table_record(struct htier_table *t, u64 key,
 	u32 mask = t->capacity - 1;
 	u32 i = htier_hash(key, mask);
 	struct htier_page *p;
-	u32 heat;
 
 	while (t->pages[i].key && t->pages[i].key != key)
 		i = (i + 1) & mask;
@@ -95,9 +94,7 @@ struct htier_page *htier_table_record(struct htier_table *t, u64 key,
 		t->nr_used++;
 	}
 	/* Saturate without overflowing the sum for a huge @accesses. */
-	heat = accesses < HTIER_HEAT_MAX - p->heat ?
-	       p->heat + accesses : HTIER_HEAT_MAX;
-	p->heat = heat;
+htier_page_heat_add(p, accesses);
 	p->tier = tier;
 	p->flags = flags;
 	p->seen_epoch = t->epoch;

@@ -83,6 +83,13 @@ static inline u32 htier_page_nr(const struct htier_page *p)
 	return (p->flags & HTIER_PAGE_HUGE) ? HTIER_HUGE_PAGES : 1;
 }
 
+/* Add @accesses to a page's heat, saturating at HTIER_HEAT_MAX. */
+static inline void htier_page_heat_add(struct htier_page *p, u32 accesses)
+{
+	p->heat = accesses < HTIER_HEAT_MAX - p->heat ?
+		  p->heat + accesses : HTIER_HEAT_MAX;
+}
+
 void htier_table_init(struct htier_table *t, struct htier_page *pages,
 		      u32 capacity);
 struct htier_page *htier_table_find(struct htier_table *t, u64 key);
