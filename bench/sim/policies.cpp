@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <numeric>
 #include <stdexcept>
 
@@ -89,17 +90,30 @@ class Htier : public Policy {
   Htier(const PolicyConfig& cfg, Sampler sampler, const char* name)
       : Policy(name, cfg), sampler_(sampler), pending_(cfg.pages, 0),
         rng_(0x5EED0000ULL + static_cast<uint64_t>(sampler)) {
-    uint32_t cap = 4096;
-    while (cap < cfg.pages * 2)
+    // The module's table: an index with room for every region of the
+    // workload, regions from the heap.
+    uint32_t cap = 1024;
+    while (cap < cfg.pages / HTIER_REGION_PAGES * 2 + 2)
       cap *= 2;
-    entries_.resize(cap);
-    htier_table_init(&table_, entries_.data(), cap);
+    index_.resize(cap);
+    slotHeads_.resize(2);
+    htier_region_alloc mem{};
+    mem.alloc = [](void*) {
+      return static_cast<htier_region*>(calloc(1, sizeof(htier_region)));
+    };
+    mem.free = [](htier_region* r, void*) { free(r); };
+    htier_table_init(&table_, index_.data(), cap, slotHeads_.data(), 1, &mem);
+    verified_.resize(2);
     keysUp_.resize(cfg.batchPages);
     keysDown_.resize(cfg.batchPages);
     windowUs_ = cfg.abitWindowMs > 0 ? cfg.abitWindowMs * 1000 : 50000;  // htier_abit_start
     maxIntervalEpochs_ = std::max<uint32_t>(
         1, static_cast<uint32_t>(cfg.scanMaxMs / cfg.epochMs + 0.5));
   }
+
+  ~Htier() override { htier_table_destroy(&table_); }
+  Htier(const Htier&) = delete;
+  Htier& operator=(const Htier&) = delete;
 
   void after(const Signals& s) override {
     // Time since the previous round, in epochs (a single walk sees it all).
@@ -172,7 +186,10 @@ class Htier : public Policy {
     } else if (table_.epoch % cfg_.coolEveryEpochs == 0) {
       htier_table_cool(&table_, cfg_.coolShift);  // the module: per round
     }
-    htier_table_expire(&table_, 2);  // HTIER_EXPIRE_EPOCHS
+    // Every page is seen every round here: regions not seen for two
+    // rounds have no page left.
+    verified_[1] = table_.epoch - 2;
+    htier_table_expire(&table_, verified_.data(), 1024);
 
     htier_hist hist;
     htier_plan plan;
@@ -233,12 +250,12 @@ class Htier : public Policy {
       promote(page);
     else
       demote(page);
-    if (htier_page* p = htier_table_find(&table_, key))
-      p->tier = up ? HTIER_TIER_FAST : HTIER_TIER_SLOW;
+    htier_table_set_tier(&table_, key, up ? HTIER_TIER_FAST : HTIER_TIER_SLOW);
   }
 
   Sampler sampler_;
-  std::vector<htier_page> entries_;
+  std::vector<htier_region*> index_, slotHeads_;
+  std::vector<uint32_t> verified_;
   htier_table table_{};
   std::vector<uint64_t> keysUp_, keysDown_;
   std::vector<uint32_t> pending_;  // PEBS samples since the last round

@@ -1,143 +1,492 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * htier hotness table: open addressing with linear probing over a
- * caller-provided array, deletion by backward shift (no tombstones), so a
- * lookup never scans more than the cluster its key hashes into.  Heat is a
+ * htier hotness table: regions of 512 pages found through an open-addressing
+ * index of pointers (linear probing, deletion by backward shift, so a lookup
+ * never scans more than the cluster its key hashes into).  Heat is a
  * saturating access count halved by periodic cooling, as Memtis does, so the
  * histogram reflects recent accesses without a per-workload window knob.
+ *
+ * Invariants: an untracked page has state 0 and heat 0; t->hist is the sum
+ * of every region's hist shifted by that region's cooling lag; a region with
+ * no tracked page is freed.
  */
 #include "hotness.h"
 
-/*
- * Keep probes short: refuse inserts beyond 7/8 load.  At least one entry
- * always stays empty, or a probe for an absent key would never end (tables
- * of fewer than 8 entries).
- */
-static inline bool htier_table_full(const struct htier_table *t)
+static inline bool htier_index_full(const struct htier_table *t)
 {
-	return t->nr_used >= t->capacity - max_t(u32, t->capacity / 8, 1);
+	/* Keep probes short, and at least one entry empty. */
+	return t->nr_regions >= t->capacity - max_t(u32, t->capacity / 8, 1);
 }
 
-static inline u32 htier_hash(u64 key, u32 mask)
+static inline u32 htier_hash(u64 rkey, u32 mask)
 {
-	/* Fibonacci hashing spreads consecutive vpns over the table. */
-	return (u32)((key * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
+	/* Fibonacci hashing spreads consecutive regions over the index. */
+	return (u32)(((rkey >> HTIER_REGION_SHIFT) * 0x9E3779B97F4A7C15ULL) >>
+		     32) & mask;
 }
 
-/**
- * htier_table_init() - set up an empty table over @pages
- * @t: the table
- * @pages: @capacity zeroed or not entries, owned by the caller
- * @capacity: number of entries, a power of two
- */
-void htier_table_init(struct htier_table *t, struct htier_page *pages,
-		      u32 capacity)
-{
-	memset(pages, 0, sizeof(*pages) * (size_t)capacity);
-	t->pages = pages;
-	t->capacity = capacity;
-	t->nr_used = 0;
-	t->epoch = 1;
-	t->nr_full = 0;
-}
+/* Shift a histogram @lag bins down: what halving every heat @lag times does. */
+#define HTIER_HIST_SHIFT(bins, lag)					\
+	do {								\
+		u32 __b, __lag = (lag) < HTIER_NR_BINS ? (lag) : HTIER_NR_BINS; \
+		for (__b = 1; __b <= __lag && __b < HTIER_NR_BINS; __b++) \
+			(bins)[0] += (bins)[__b];			\
+		for (__b = 1; __b < HTIER_NR_BINS; __b++)		\
+			(bins)[__b] = __b + __lag < HTIER_NR_BINS ?	\
+				      (bins)[__b + __lag] : 0;		\
+	} while (0)
 
 /**
- * htier_table_find() - look up a page
+ * htier_table_init() - set up an empty table
  * @t: the table
- * @key: htier_key() of the page
+ * @index: @capacity entries for the region index, owned by the caller
+ * @capacity: index entries, a power of two (at least 2)
+ * @slot_head: @nr_slots + 1 chain heads, owned by the caller
+ * @nr_slots: highest slot id keys may carry (at most HTIER_MAX_SLOTS)
+ * @mem: where regions come from
  *
- * Return: the entry, or NULL if @key is not tracked.
+ * Return: 0, or -1 if @capacity is not a power of two or @nr_slots is
+ * out of range.
  */
-struct htier_page *htier_table_find(struct htier_table *t, u64 key)
+int htier_table_init(struct htier_table *t, struct htier_region **index,
+		     u32 capacity, struct htier_region **slot_head,
+		     u32 nr_slots, const struct htier_region_alloc *mem)
+{
+	if (capacity < 2 || (capacity & (capacity - 1)) ||
+	    !nr_slots || nr_slots > HTIER_MAX_SLOTS)
+		return -1;
+	memset(t, 0, sizeof(*t));
+	memset(index, 0, sizeof(*index) * (size_t)capacity);
+	memset(slot_head, 0, sizeof(*slot_head) * ((size_t)nr_slots + 1));
+	t->index = index;
+	t->capacity = capacity;
+	t->slot_head = slot_head;
+	t->nr_slots = nr_slots;
+	t->mem = *mem;
+	t->epoch = 1;
+	return 0;
+}
+
+static u32 htier_index_pos(const struct htier_table *t, u64 rkey)
 {
 	u32 mask = t->capacity - 1;
-	u32 i = htier_hash(key, mask);
+	u32 i = htier_hash(rkey, mask);
 
-	while (t->pages[i].key) {
-		if (t->pages[i].key == key)
-			return &t->pages[i];
+	while (t->index[i] && t->index[i]->key != rkey)
 		i = (i + 1) & mask;
+	return i;
+}
+
+/**
+ * htier_table_region_find() - the region holding a page, if tracked
+ * @t: the table
+ * @key: htier_key() of any page of the region
+ *
+ * Return: the region, or NULL.
+ */
+const struct htier_region *htier_table_region_find(const struct htier_table *t,
+						   u64 key)
+{
+	return t->index[htier_index_pos(t, htier_region_key(key))];
+}
+
+/**
+ * htier_table_region() - the region holding a page
+ * @t: the table
+ * @key: htier_key() of any page of the region
+ * @create: make an empty region if there is none
+ *
+ * Return: the region, or NULL if there is none (and @create is false, or
+ * no memory or index entry could be had: counted in nr_full).
+ */
+struct htier_region *htier_table_region(struct htier_table *t, u64 key,
+					bool create)
+{
+	u64 rkey = htier_region_key(key);
+	u32 i = htier_index_pos(t, rkey), slot = htier_key_slot(key);
+	struct htier_region *r = t->index[i];
+
+	if (r || !create)
+		return r;
+	if (!slot || slot > t->nr_slots || htier_index_full(t)) {
+		t->nr_full++;
+		return NULL;
 	}
-	return NULL;
+	r = t->mem.alloc(t->mem.priv);
+	if (!r) {
+		t->nr_full++;
+		return NULL;
+	}
+	r->key = rkey;
+	r->cooled = t->cool_count;
+	r->seen_epoch = t->epoch;
+	r->slot_next = t->slot_head[slot];
+	t->slot_head[slot] = r;
+	t->index[i] = r;
+	t->nr_regions++;
+	return r;
+}
+
+/* Bring @r's heats and histogram up to the table's cooling count. */
+static void htier_region_sync(struct htier_table *t, struct htier_region *r)
+{
+	u32 lag = htier_region_lag(t, r), i, tier;
+
+	if (!lag)
+		return;
+	for (i = 0; i < HTIER_REGION_PAGES; i++)
+		r->heat[i] >>= lag;
+	for (tier = 0; tier < NR_HTIER_TIERS; tier++)
+		HTIER_HIST_SHIFT(r->hist[tier], lag);
+	r->cooled = t->cool_count;
+}
+
+/**
+ * htier_region_hist_now() - one tier's histogram of a region, cooled to now
+ * @t: the table
+ * @r: the region
+ * @tier: the tier
+ * @out: base pages per bin
+ */
+void htier_region_hist_now(const struct htier_table *t,
+			   const struct htier_region *r, enum htier_tier tier,
+			   u32 out[HTIER_NR_BINS])
+{
+	u32 b;
+
+	for (b = 0; b < HTIER_NR_BINS; b++)
+		out[b] = r->hist[tier][b];
+	HTIER_HIST_SHIFT(out, htier_region_lag(t, r));
+}
+
+/* Account @nr base pages of @tier at @heat in @r (synced) and the table. */
+static inline void htier_hist_add(struct htier_table *t, struct htier_region *r,
+				  u32 tier, u32 heat, u32 nr)
+{
+	u32 b = htier_heat_bin(heat);
+
+	r->hist[tier][b] += nr;
+	t->hist.pages[tier][b] += nr;
+}
+
+static inline void htier_hist_sub(struct htier_table *t, struct htier_region *r,
+				  u32 tier, u32 heat, u32 nr)
+{
+	u32 b = htier_heat_bin(heat);
+
+	r->hist[tier][b] -= nr;
+	t->hist.pages[tier][b] -= nr;
+}
+
+/* Forget page @idx of @r (synced, tracked). */
+static void htier_region_forget(struct htier_table *t, struct htier_region *r,
+				u32 idx)
+{
+	htier_hist_sub(t, r, r->state[idx] & HTIER_PS_TIER_MASK, r->heat[idx],
+		       htier_region_page_nr(r));
+	r->state[idx] = 0;
+	r->heat[idx] = 0;
+	r->nr_tracked--;
+	t->nr_used--;
+}
+
+/* Forget every page of @r (synced). */
+static void htier_region_clear(struct htier_table *t, struct htier_region *r)
+{
+	u32 i;
+
+	for (i = 0; i < HTIER_REGION_PAGES && r->nr_tracked; i++)
+		if (r->state[i])
+			htier_region_forget(t, r, i);
+}
+
+/* Take @r out of the index (at @i) and its slot chain, and free it. */
+static void htier_region_free_at(struct htier_table *t, u32 i)
+{
+	struct htier_region *r = t->index[i], **pp;
+	u32 mask = t->capacity - 1, j = i, tier, b;
+	u32 now[HTIER_NR_BINS];
+
+	/* Its pages leave the table's histogram, cooled as the table is. */
+	for (tier = 0; tier < NR_HTIER_TIERS; tier++) {
+		htier_region_hist_now(t, r, tier, now);
+		for (b = 0; b < HTIER_NR_BINS; b++)
+			t->hist.pages[tier][b] -= now[b];
+	}
+	t->nr_used -= r->nr_tracked;
+
+	/* Backward-shift deletion: move j back to i unless its home is in (i, j]. */
+	for (;;) {
+		u32 home;
+
+		j = (j + 1) & mask;
+		if (!t->index[j])
+			break;
+		home = htier_hash(t->index[j]->key, mask);
+		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+			continue;
+		t->index[i] = t->index[j];
+		i = j;
+	}
+	t->index[i] = NULL;
+	t->nr_regions--;
+
+	for (pp = &t->slot_head[htier_key_slot(r->key)]; *pp; pp = &(*pp)->slot_next)
+		if (*pp == r) {
+			*pp = r->slot_next;
+			break;
+		}
+	t->mem.free(r, t->mem.priv);
+}
+
+static void htier_region_free(struct htier_table *t, struct htier_region *r)
+{
+	htier_region_free_at(t, htier_index_pos(t, r->key));
+}
+
+/**
+ * htier_region_visit_begin() - a walk is about to record a region's pages
+ * @t: the table
+ * @r: the region
+ * @huge: the PTE table is a PMD-mapped THP this time (page 0 stands for it)
+ *
+ * A region that changed between huge and small forgets its pages.
+ */
+void htier_region_visit_begin(struct htier_table *t, struct htier_region *r,
+			      bool huge)
+{
+	htier_region_sync(t, r);
+	if (huge != !!(r->flags & HTIER_PAGE_HUGE)) {
+		htier_region_clear(t, r);
+		r->flags = huge ? HTIER_PAGE_HUGE : 0;
+	}
+	memset(r->visit_seen, 0, sizeof(r->visit_seen));
+	r->seen_epoch = t->epoch;
+	r->idle_walks = 0;
+}
+
+/**
+ * htier_region_record() - a page of a region was seen (synced region)
+ * @t: the table
+ * @r: the region, after htier_region_visit_begin() or a sync
+ * @idx: the page's index in the region (0 for a huge entry)
+ * @accesses: accesses observed since the last record (0 = seen, not used)
+ * @tier: the tier the page is on now
+ */
+void htier_region_record(struct htier_table *t, struct htier_region *r,
+			 u32 idx, u32 accesses, enum htier_tier tier)
+{
+	u8 state = HTIER_PS_TRACKED | (u8)tier;
+	u32 heat = r->heat[idx], nr = htier_region_page_nr(r);
+
+	r->visit_seen[idx / 64] |= 1ULL << (idx % 64);
+	if (r->state[idx] == state && !accesses)
+		return;
+	if (r->state[idx]) {
+		htier_hist_sub(t, r, r->state[idx] & HTIER_PS_TIER_MASK, heat, nr);
+	} else {
+		r->nr_tracked++;
+		t->nr_used++;
+	}
+	heat = accesses < HTIER_HEAT_MAX - heat ? heat + accesses : HTIER_HEAT_MAX;
+	r->heat[idx] = (u16)heat;
+	r->state[idx] = state;
+	htier_hist_add(t, r, tier, heat, nr);
+}
+
+/**
+ * htier_region_visit_end() - a walk has recorded every page it found
+ * @t: the table
+ * @r: the region; freed if no page is left (do not use it afterwards)
+ *
+ * Pages tracked before but not found by this walk are gone (unmapped,
+ * freed, swapped, under migration): they are forgotten.
+ *
+ * Return: the number of entries forgotten.
+ */
+u32 htier_region_visit_end(struct htier_table *t, struct htier_region *r)
+{
+	u32 w, removed = 0;
+
+	for (w = 0; w < HTIER_REGION_PAGES / 64; w++) {
+		u32 i;
+
+		for (i = w * 64; i < w * 64 + 64; i++) {
+			if (!r->state[i] || (r->visit_seen[w] & (1ULL << (i % 64))))
+				continue;
+			htier_region_forget(t, r, i);
+			removed++;
+		}
+	}
+	if (!r->nr_tracked)
+		htier_region_free(t, r);
+	return removed;
+}
+
+/**
+ * htier_region_note_idle() - a walk skipped a region's PTE table as idle
+ * @t: the table
+ * @r: the region
+ *
+ * Its pages stay as they are; the region counts as seen.
+ */
+void htier_region_note_idle(struct htier_table *t, struct htier_region *r)
+{
+	r->seen_epoch = t->epoch;
+	if (r->idle_walks < 0xff)
+		r->idle_walks++;
+}
+
+static inline u32 htier_region_idx(const struct htier_region *r, u64 key)
+{
+	return (r->flags & HTIER_PAGE_HUGE) ? 0 :
+	       (u32)(key & (HTIER_REGION_PAGES - 1));
 }
 
 /**
  * htier_table_record() - note that a page was seen, with @accesses accesses
  * @t: the table
- * @key: htier_key() of the page
+ * @key: htier_key() of the page (of a huge entry: its first page)
  * @accesses: accesses observed since the last record (0 = seen, not used)
  * @tier: the tier the page is on now
- * @flags: HTIER_PAGE_* flags of the mapping now
+ * @flags: HTIER_PAGE_HUGE for a PMD-mapped THP
  *
- * Inserts the page if it is new.  Heat saturates at HTIER_HEAT_MAX.
+ * One page at a time, for callers that are not walking a region (the
+ * simulator, tests); a region that changes between huge and small forgets
+ * its pages first.  Heat saturates at HTIER_HEAT_MAX.
  *
- * Return: the entry, or NULL if the table is full (counted in nr_full).
+ * Return: false if the page could not be tracked (counted in nr_full).
  */
-struct htier_page *htier_table_record(struct htier_table *t, u64 key,
-				      u32 accesses, enum htier_tier tier,
-				      u8 flags)
+bool htier_table_record(struct htier_table *t, u64 key, u32 accesses,
+			enum htier_tier tier, u8 flags)
 {
-	u32 mask = t->capacity - 1;
-	u32 i = htier_hash(key, mask);
-	struct htier_page *p;
+	struct htier_region *r = htier_table_region(t, key, true);
+	bool huge = flags & HTIER_PAGE_HUGE;
 
-	while (t->pages[i].key && t->pages[i].key != key)
-		i = (i + 1) & mask;
-	p = &t->pages[i];
-	if (!p->key) {
-		if (htier_table_full(t)) {
-			t->nr_full++;
-			return NULL;
-		}
-		p->key = key;
-		p->heat = 0;
-		t->nr_used++;
+	if (!r)
+		return false;
+	htier_region_sync(t, r);
+	if (huge != !!(r->flags & HTIER_PAGE_HUGE)) {
+		htier_region_clear(t, r);
+		r->flags = huge ? HTIER_PAGE_HUGE : 0;
 	}
-	/* Saturate without overflowing the sum for a huge @accesses. */
-htier_page_heat_add(p, accesses);
-	p->tier = tier;
-	p->flags = flags;
-	p->seen_epoch = t->epoch;
-	return p;
+	htier_region_record(t, r, htier_region_idx(r, key), accesses, tier);
+	r->seen_epoch = t->epoch;
+	return true;
 }
 
-/* Remove the entry at @i, shifting the rest of its cluster back. */
-static void htier_table_delete_at(struct htier_table *t, u32 i)
+/**
+ * htier_table_add_heat() - credit sampled accesses to a tracked page
+ * @t: the table
+ * @key: htier_key() of the page (any page of a huge entry)
+ * @accesses: accesses to add
+ * @tier: set to the page's tier when it is tracked
+ *
+ * Return: true if the page is tracked (the accesses counted).
+ */
+bool htier_table_add_heat(struct htier_table *t, u64 key, u32 accesses,
+			  enum htier_tier *tier)
 {
-	u32 mask = t->capacity - 1;
-	u32 j = i;
+	struct htier_region *r = t->index[htier_index_pos(t, htier_region_key(key))];
+	u32 idx;
 
-	for (;;) {
-		u32 home;
+	if (!r)
+		return false;
+	idx = htier_region_idx(r, key);
+	if (!r->state[idx])
+		return false;
+	htier_region_sync(t, r);
+	*tier = r->state[idx] & HTIER_PS_TIER_MASK;
+	htier_region_record(t, r, idx, accesses, *tier);
+	return true;
+}
 
-		j = (j + 1) & mask;
-		if (!t->pages[j].key)
-			break;
-		home = htier_hash(t->pages[j].key, mask);
-		/* Move j back to i unless its home lies in (i, j]. */
-		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
-			continue;
-		t->pages[i] = t->pages[j];
-		i = j;
+/**
+ * htier_table_get() - what the table knows of a page
+ * @t: the table
+ * @key: htier_key() of the page (any page of a huge entry)
+ * @info: filled when the page is tracked
+ *
+ * Return: true if the page is tracked.
+ */
+bool htier_table_get(const struct htier_table *t, u64 key,
+		     struct htier_page_info *info)
+{
+	const struct htier_region *r = htier_table_region_find(t, key);
+	u32 idx;
+
+	if (!r)
+		return false;
+	idx = htier_region_idx(r, key);
+	if (!r->state[idx])
+		return false;
+	info->heat = htier_region_heat(t, r, idx);
+	info->tier = r->state[idx] & HTIER_PS_TIER_MASK;
+	info->flags = r->flags & HTIER_PAGE_HUGE;
+	info->nr = htier_region_page_nr(r);
+	return true;
+}
+
+/**
+ * htier_table_set_tier() - a tracked page moved to another tier
+ * @t: the table
+ * @key: htier_key() of the page (any page of a huge entry)
+ * @tier: where it is now
+ *
+ * A huge entry was split by the move: it becomes its first page's entry
+ * (the next walk finds the other 511).
+ *
+ * Return: true if the page is tracked.
+ */
+bool htier_table_set_tier(struct htier_table *t, u64 key, enum htier_tier tier)
+{
+	struct htier_region *r = t->index[htier_index_pos(t, htier_region_key(key))];
+	u32 idx, heat;
+
+	if (!r)
+		return false;
+	idx = htier_region_idx(r, key);
+	if (!r->state[idx])
+		return false;
+	htier_region_sync(t, r);
+	heat = r->heat[idx];
+	htier_hist_sub(t, r, r->state[idx] & HTIER_PS_TIER_MASK, heat,
+		       htier_region_page_nr(r));
+	if (r->flags & HTIER_PAGE_HUGE) {
+		/*
+		 * Split by the move: the first page keeps the heat, the
+		 * others are found by the next walk with none of their own,
+		 * so a THP with a few hot pages ends up with just those on
+		 * the fast node.
+		 */
+		r->flags &= ~HTIER_PAGE_HUGE;
 	}
-	memset(&t->pages[i], 0, sizeof(t->pages[i]));
-	t->nr_used--;
+	r->state[idx] = HTIER_PS_TRACKED | (u8)tier;
+	htier_hist_add(t, r, tier, heat, 1);
+	return true;
 }
 
 /**
  * htier_table_remove() - stop tracking a page
  * @t: the table
- * @key: htier_key() of the page
+ * @key: htier_key() of the page (any page of a huge entry)
  *
  * Return: true if the page was tracked.
  */
 bool htier_table_remove(struct htier_table *t, u64 key)
 {
-	struct htier_page *p = htier_table_find(t, key);
+	struct htier_region *r = t->index[htier_index_pos(t, htier_region_key(key))];
+	u32 idx;
 
-	if (!p)
+	if (!r)
 		return false;
-	htier_table_delete_at(t, (u32)(p - t->pages));
+	idx = htier_region_idx(r, key);
+	if (!r->state[idx])
+		return false;
+	htier_region_sync(t, r);
+	htier_region_forget(t, r, idx);
+	if (!r->nr_tracked)
+		htier_region_free(t, r);
 	return true;
 }
 
@@ -145,61 +494,53 @@ bool htier_table_remove(struct htier_table *t, u64 key)
  * htier_table_cool() - age every page's heat
  * @t: the table
  * @shift: heat is divided by 2^@shift
+ *
+ * O(1): the histogram moves @shift bins down now; each region's heats
+ * catch up when it is next written.
  */
 void htier_table_cool(struct htier_table *t, u32 shift)
 {
-	u32 i;
+	u32 tier;
 
-	for (i = 0; i < t->capacity; i++)
-		t->pages[i].heat >>= shift;
-}
-
-/*
- * Delete every entry @match accepts.  A deletion shifts later entries back
- * into slot i, so slot i is examined again before moving on; an entry that
- * wraps from the table's start to its end may be examined twice, which is
- * harmless for an idempotent predicate.
- */
-static u32 htier_table_delete_if(struct htier_table *t,
-				 bool (*match)(const struct htier_page *p,
-					       u32 arg1, u32 arg2),
-				 u32 arg1, u32 arg2)
-{
-	u32 i = 0, removed = 0;
-
-	while (i < t->capacity) {
-		if (t->pages[i].key && match(&t->pages[i], arg1, arg2)) {
-			htier_table_delete_at(t, i);
-			removed++;
-			continue;
-		}
-		i++;
-	}
-	return removed;
-}
-
-static bool htier_page_is_stale(const struct htier_page *p, u32 epoch,
-				u32 max_age)
-{
-	return (u32)(epoch - p->seen_epoch) > max_age;
+	if (!shift)
+		return;
+	for (tier = 0; tier < NR_HTIER_TIERS; tier++)
+		HTIER_HIST_SHIFT(t->hist.pages[tier], shift);
+	t->cool_count += shift;
 }
 
 /**
- * htier_table_expire() - forget pages not seen for more than @max_age epochs
+ * htier_table_expire() - forget regions whose page table is gone
  * @t: the table
- * @max_age: epochs a page may go unseen (unmapped, freed, mid-migration)
+ * @slot_verified: by slot, the epoch since which a walk has covered that
+ *	whole address space at least once; a region not seen since is gone
+ * @max_entries: index entries to look at in this call (a rotating cursor
+ *	covers the index over several calls)
  *
- * Return: the number of entries removed.
+ * Return: the number of regions removed.
  */
-u32 htier_table_expire(struct htier_table *t, u32 max_age)
+u32 htier_table_expire(struct htier_table *t, const u32 *slot_verified,
+		       u32 max_entries)
 {
-	return htier_table_delete_if(t, htier_page_is_stale, t->epoch, max_age);
-}
+	u32 mask = t->capacity - 1, n, removed = 0;
+	u32 i = t->expire_cursor & mask;
 
-static bool htier_page_in_slot(const struct htier_page *p, u32 slot,
-			       u32 unused)
-{
-	return htier_key_slot(p->key) == slot;
+	if (max_entries > t->capacity)
+		max_entries = t->capacity;
+	for (n = 0; n < max_entries; n++) {
+		struct htier_region *r = t->index[i];
+
+		if (r && (s32)(slot_verified[htier_key_slot(r->key)] -
+			       r->seen_epoch) > 0) {
+			/* The entry shifted into i is looked at next. */
+			htier_region_free_at(t, i);
+			removed++;
+			continue;
+		}
+		i = (i + 1) & mask;
+	}
+	t->expire_cursor = i;
+	return removed;
 }
 
 /**
@@ -207,28 +548,72 @@ static bool htier_page_in_slot(const struct htier_page *p, u32 slot,
  * @t: the table
  * @slot: the slot the address space had
  *
+ * Costs that address space's regions only.
+ *
  * Return: the number of entries removed.
  */
 u32 htier_table_drop_slot(struct htier_table *t, u32 slot)
 {
-	return htier_table_delete_if(t, htier_page_in_slot, slot, 0);
+	u64 before = t->nr_used;
+
+	if (!slot || slot > t->nr_slots)
+		return 0;
+	while (t->slot_head[slot])
+		htier_region_free(t, t->slot_head[slot]);
+	return (u32)(before - t->nr_used);
 }
 
 /**
- * htier_table_histogram() - count base pages per tier and heat bin
+ * htier_table_destroy() - free every region
  * @t: the table
- * @h: filled with the counts
+ */
+void htier_table_destroy(struct htier_table *t)
+{
+	u32 slot;
+
+	for (slot = 1; slot <= t->nr_slots; slot++)
+		htier_table_drop_slot(t, slot);
+}
+
+/**
+ * htier_table_histogram() - base pages per tier and heat bin
+ * @t: the table
+ * @h: filled with the counts (kept up to date by the table: O(1))
  */
 void htier_table_histogram(const struct htier_table *t, struct htier_hist *h)
 {
-	u32 i;
+	*h = t->hist;
+}
 
-	memset(h, 0, sizeof(*h));
-	for (i = 0; i < t->capacity; i++) {
-		const struct htier_page *p = &t->pages[i];
+/**
+ * htier_table_next() - the next tracked entry
+ * @t: the table
+ * @pos: iteration state, 0 to start
+ * @key: the entry's key
+ * @info: what the table knows of it
+ *
+ * Return: false when there are no more entries.
+ */
+bool htier_table_next(const struct htier_table *t, u64 *pos, u64 *key,
+		      struct htier_page_info *info)
+{
+	u64 i = *pos >> HTIER_REGION_SHIFT;
+	u32 idx = (u32)(*pos & (HTIER_REGION_PAGES - 1));
 
-		if (!p->key)
+	for (; i < t->capacity; i++, idx = 0) {
+		const struct htier_region *r = t->index[i];
+
+		if (!r)
 			continue;
-		h->pages[p->tier][htier_heat_bin(p->heat)] += htier_page_nr(p);
+		for (; idx < HTIER_REGION_PAGES; idx++) {
+			if (!r->state[idx])
+				continue;
+			*key = r->key + idx;
+			htier_table_get(t, *key, info);
+			*pos = (i << HTIER_REGION_SHIFT) + idx + 1;
+			return true;
+		}
 	}
+	*pos = (u64)t->capacity << HTIER_REGION_SHIFT;
+	return false;
 }

@@ -1,7 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * htier hotness tracking: a table of the managed pages with a decayed access
- * count each ("heat"), and a log2 histogram of heat per tier.
+ * htier hotness tracking: the managed pages with a decayed access count
+ * each ("heat"), grouped in regions of one PTE table (512 pages, 2 MiB of
+ * one address space), and a log2 histogram of heat per tier.
+ *
+ * Cost follows what is tracked and touched, not the size of RAM:
+ *  - memory is one region (about 1.7 KiB) per 2 MiB range that holds
+ *    tracked pages, allocated on demand, plus a small index of pointers;
+ *  - a region's pages sit side by side, so a walk over one PTE table
+ *    touches one region, in order;
+ *  - the histogram is kept up to date as pages change (each region keeps
+ *    its own too), so reading it costs nothing;
+ *  - cooling is lazy: halving every heat moves every page exactly one log2
+ *    bin down, so a cooling step shifts the histograms and bumps a counter,
+ *    and a region's heats catch up (by the missed shifts) only when the
+ *    region is next written;
+ *  - an address space's regions are chained, so forgetting a process costs
+ *    its own regions, not a sweep; regions whose page table is gone are
+ *    expired a bounded number per call.
  *
  * Pure logic: no kernel dependency beyond htier_shim.h, so the same source is
  * built into htier.ko, the userspace unit tests and the simulator.  The table
@@ -14,7 +30,11 @@
 
 /* Bin 0 holds pages with heat 0; bin i > 0 holds heat in [2^(i-1), 2^i). */
 #define HTIER_NR_BINS		16
-#define HTIER_HEAT_MAX		0xffffu
+/*
+ * The hottest bin holds [2^14, 2^15): heat saturates below 2^15 so that
+ * halving moves every page exactly one bin down, the top bin included.
+ */
+#define HTIER_HEAT_MAX		0x7fffu
 
 enum htier_tier {
 	HTIER_TIER_OTHER = 0,	/* on a node that is neither fast nor slow */
@@ -27,9 +47,13 @@ enum htier_tier {
 #define HTIER_PAGE_HUGE		0x01
 #define HTIER_HUGE_PAGES	512
 
+/* A region: the pages of one PTE table (one PMD entry) of one mm. */
+#define HTIER_REGION_SHIFT	9
+#define HTIER_REGION_PAGES	(1u << HTIER_REGION_SHIFT)
+
 /*
  * Keys: the managed address space's slot (1..HTIER_MAX_SLOTS) in the top
- * 16 bits, the virtual page number below.  Key 0 is an empty table entry.
+ * 16 bits, the virtual page number below.  Key 0 is never a page.
  */
 #define HTIER_KEY_SLOT_SHIFT	48
 #define HTIER_MAX_SLOTS		0xffffu
@@ -50,25 +74,68 @@ static inline u64 htier_key_vpn(u64 key)
 	return key & HTIER_KEY_VPN_MASK;
 }
 
-struct htier_page {
-	u64 key;
-	u16 heat;
-	u8 tier;
-	u8 flags;
-	u32 seen_epoch;
+/* The key of the region holding @key (its first page's key). */
+static inline u64 htier_region_key(u64 key)
+{
+	return key & ~(u64)(HTIER_REGION_PAGES - 1);
+}
+
+/* Per-page state byte: 0 = not tracked, else HTIER_PS_TRACKED | tier. */
+#define HTIER_PS_TRACKED	0x80
+#define HTIER_PS_TIER_MASK	0x03
+
+struct htier_region {
+	u64 key;		/* htier_key() of the region's first page */
+	struct htier_region *slot_next;	/* the slot's chain */
+	u32 seen_epoch;		/* last epoch a walk saw its PTE table */
+	u32 cooled;		/* table cool_count that heat[] reflects */
+	u16 nr_tracked;		/* tracked entries (a huge entry counts 1) */
+	u8 flags;		/* HTIER_PAGE_HUGE: page 0 is the whole THP */
+	u8 idle_walks;		/* walks that skipped it as idle, in a row */
+	/* private: */
+	u16 hist[NR_HTIER_TIERS][HTIER_NR_BINS];	/* base pages */
+	u8 state[HTIER_REGION_PAGES];
+	u16 heat[HTIER_REGION_PAGES];
+	u64 visit_seen[HTIER_REGION_PAGES / 64];	/* during a visit */
 };
 
-struct htier_table {
-	struct htier_page *pages;
-	u32 capacity;		/* a power of two */
-	u32 nr_used;
-	u32 epoch;		/* bumped once per full scan / sample round */
-	/* private: */
-	u64 nr_full;		/* records dropped because the table was full */
+/**
+ * struct htier_region_alloc - where region memory comes from
+ * @alloc:	a zeroed region, or NULL (then the page is not tracked)
+ * @free:	give one back
+ */
+struct htier_region_alloc {
+	struct htier_region *(*alloc)(void *priv);
+	void (*free)(struct htier_region *r, void *priv);
+	void *priv;
 };
 
 struct htier_hist {
 	u64 pages[NR_HTIER_TIERS][HTIER_NR_BINS];	/* in base pages */
+};
+
+struct htier_table {
+	struct htier_region **index;	/* open addressing by region key */
+	u32 capacity;		/* index entries, a power of two */
+	u32 nr_regions;
+	u32 epoch;		/* bumped once per round by the caller */
+	u32 cool_count;		/* cooling steps so far (each halves heat) */
+	u64 nr_used;		/* tracked entries (a huge entry counts 1) */
+	struct htier_hist hist;	/* always current */
+	struct htier_region **slot_head;	/* [nr_slots + 1], by slot */
+	u32 nr_slots;
+	struct htier_region_alloc mem;
+	/* private: */
+	u32 expire_cursor;	/* next index entry htier_table_expire looks at */
+	u64 nr_full;		/* records dropped: no region could be had */
+};
+
+/* What a lookup tells about one tracked page (or huge entry). */
+struct htier_page_info {
+	u32 heat;		/* decayed to now */
+	u8 tier;
+	u8 flags;
+	u32 nr;			/* base pages: 1, or HTIER_HUGE_PAGES */
 };
 
 static inline u32 htier_heat_bin(u32 heat)
@@ -78,28 +145,65 @@ static inline u32 htier_heat_bin(u32 heat)
 	return b < HTIER_NR_BINS ? b : HTIER_NR_BINS - 1;
 }
 
-static inline u32 htier_page_nr(const struct htier_page *p)
-{
-	return (p->flags & HTIER_PAGE_HUGE) ? HTIER_HUGE_PAGES : 1;
-}
+int htier_table_init(struct htier_table *t, struct htier_region **index,
+		     u32 capacity, struct htier_region **slot_head,
+		     u32 nr_slots, const struct htier_region_alloc *mem);
+void htier_table_destroy(struct htier_table *t);
 
-/* Add @accesses to a page's heat, saturating at HTIER_HEAT_MAX. */
-static inline void htier_page_heat_add(struct htier_page *p, u32 accesses)
-{
-	p->heat = accesses < HTIER_HEAT_MAX - p->heat ?
-		  p->heat + accesses : HTIER_HEAT_MAX;
-}
+struct htier_region *htier_table_region(struct htier_table *t, u64 key,
+					bool create);
+const struct htier_region *htier_table_region_find(const struct htier_table *t,
+						   u64 key);
 
-void htier_table_init(struct htier_table *t, struct htier_page *pages,
-		      u32 capacity);
-struct htier_page *htier_table_find(struct htier_table *t, u64 key);
-struct htier_page *htier_table_record(struct htier_table *t, u64 key,
-				      u32 accesses, enum htier_tier tier,
-				      u8 flags);
+/* A walk of one PTE table: begin, record what is present, end. */
+void htier_region_visit_begin(struct htier_table *t, struct htier_region *r,
+			      bool huge);
+void htier_region_record(struct htier_table *t, struct htier_region *r,
+			 u32 idx, u32 accesses, enum htier_tier tier);
+u32 htier_region_visit_end(struct htier_table *t, struct htier_region *r);
+void htier_region_note_idle(struct htier_table *t, struct htier_region *r);
+
+bool htier_table_record(struct htier_table *t, u64 key, u32 accesses,
+			enum htier_tier tier, u8 flags);
+bool htier_table_add_heat(struct htier_table *t, u64 key, u32 accesses,
+			  enum htier_tier *tier);
+bool htier_table_get(const struct htier_table *t, u64 key,
+		     struct htier_page_info *info);
+bool htier_table_set_tier(struct htier_table *t, u64 key,
+			  enum htier_tier tier);
 bool htier_table_remove(struct htier_table *t, u64 key);
 void htier_table_cool(struct htier_table *t, u32 shift);
-u32 htier_table_expire(struct htier_table *t, u32 max_age);
+u32 htier_table_expire(struct htier_table *t, const u32 *slot_verified,
+		       u32 max_entries);
 u32 htier_table_drop_slot(struct htier_table *t, u32 slot);
 void htier_table_histogram(const struct htier_table *t, struct htier_hist *h);
+
+/* Iterate tracked entries: *pos starts at 0; false at the end. */
+bool htier_table_next(const struct htier_table *t, u64 *pos, u64 *key,
+		      struct htier_page_info *info);
+
+/* The region's heat and histogram as of now (lazy cooling applied). */
+static inline u32 htier_region_lag(const struct htier_table *t,
+				   const struct htier_region *r)
+{
+	u32 lag = t->cool_count - r->cooled;
+
+	return lag < 16 ? lag : 16;
+}
+
+static inline u32 htier_region_heat(const struct htier_table *t,
+				    const struct htier_region *r, u32 idx)
+{
+	return (u32)r->heat[idx] >> htier_region_lag(t, r);
+}
+
+void htier_region_hist_now(const struct htier_table *t,
+			   const struct htier_region *r, enum htier_tier tier,
+			   u32 out[HTIER_NR_BINS]);
+
+static inline u32 htier_region_page_nr(const struct htier_region *r)
+{
+	return (r->flags & HTIER_PAGE_HUGE) ? HTIER_HUGE_PAGES : 1;
+}
 
 #endif /* HTIER_HOTNESS_H */

@@ -115,28 +115,42 @@ void htier_plan_compute(const struct htier_hist *h,
  * Take the pages of @tier whose bin still has at least their size left in
  * @left, at most @room base pages in all, into @keys.  A huge entry is taken
  * only whole, and only when its bin's remaining count covers it, so the plan
- * is never overshot.  Return: base pages taken.
+ * is never overshot.  A region's own histogram says whether it holds any
+ * page wanted, so only those regions' pages are looked at.
+ * Return: base pages taken.
  */
 static u64 htier_select_tier(const struct htier_table *t, u8 tier,
 			     u64 left[HTIER_NR_BINS], u64 room, u64 *keys,
 			     u32 max_keys, u32 *nr_keys)
 {
+	const u8 state = HTIER_PS_TRACKED | tier;
 	u64 taken = 0;
 	u32 i;
 
-	for (i = 0; i < t->capacity && *nr_keys < max_keys; i++) {
-		const struct htier_page *p = &t->pages[i];
-		u32 bin, nr;
+	for (i = 0; i < t->capacity && *nr_keys < max_keys && taken < room; i++) {
+		const struct htier_region *r = t->index[i];
+		u32 now[HTIER_NR_BINS], nr, b, idx;
+		bool wanted = false;
 
-		if (!p->key || p->tier != tier)
+		if (!r)
 			continue;
-		bin = htier_heat_bin(p->heat);
-		nr = htier_page_nr(p);
-		if (left[bin] < nr || room - taken < nr)
+		nr = htier_region_page_nr(r);
+		htier_region_hist_now(t, r, tier, now);
+		for (b = 0; b < HTIER_NR_BINS && !wanted; b++)
+			wanted = now[b] && left[b] >= nr;
+		if (!wanted || room - taken < nr)
 			continue;
-		left[bin] -= nr;
-		keys[(*nr_keys)++] = p->key;
-		taken += nr;
+		for (idx = 0; idx < HTIER_REGION_PAGES && *nr_keys < max_keys;
+		     idx++) {
+			if (r->state[idx] != state)
+				continue;
+			b = htier_heat_bin(htier_region_heat(t, r, idx));
+			if (left[b] < nr || room - taken < nr)
+				continue;
+			left[b] -= nr;
+			keys[(*nr_keys)++] = r->key + idx;
+			taken += nr;
+		}
 	}
 	return taken;
 }

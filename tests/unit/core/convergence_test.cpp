@@ -33,7 +33,7 @@ TEST(PolicyConvergence, ReachesIdealPlacementThenStops) {
       htier_tier tier = initial == 0   ? HTIER_TIER_SLOW
                         : initial == 2 ? HTIER_TIER_FAST
                         : (rng() % 2 ? HTIER_TIER_FAST : HTIER_TIER_SLOW);
-      t.record(htier_key(1 + v % 4, rng() & 0xfffffff), heat, tier);
+      t.record(htier_key(1 + v % 4, rng() & 0xfffff), heat, tier);
     }
     htier_policy_params q{};
     q.quota_pages = rng() % (nrPages + nrPages / 4);
@@ -87,8 +87,8 @@ class AbitLoop {
     table_->epoch++;
     for (uint64_t v = 0; v < nrPages_; v++) {
       uint64_t k = htier_key(1, v);
-      htier_page* p = table_.find(k);
-      table_.record(k, accessed(v) ? 1 : 0, static_cast<htier_tier>(p->tier));
+      table_.record(k, accessed(v) ? 1 : 0,
+                    static_cast<htier_tier>(table_.tier(k)));
     }
     if (table_->epoch % kCoolEveryEpochs == 0)
       htier_table_cool(table_.get(), kCoolShift);
@@ -99,7 +99,7 @@ class AbitLoop {
   }
 
   bool onFast(uint64_t vpn) {
-    return table_.find(htier_key(1, vpn))->tier == HTIER_TIER_FAST;
+    return table_.tier(htier_key(1, vpn)) == HTIER_TIER_FAST;
   }
 
  private:

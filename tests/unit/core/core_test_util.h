@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -15,24 +16,67 @@ extern "C" {
 
 namespace htier::test {
 
-// A hotness table that owns its entry array.
+// A snapshot of one tracked entry, as the old per-page table had them.
+struct Entry {
+  uint64_t key;
+  uint32_t heat;
+  uint8_t tier;
+  uint8_t flags;
+  uint32_t nr;
+};
+
+// A hotness table that owns its index and regions (regions from malloc,
+// counted, so tests can check that none leaks).
 class Table {
  public:
-  explicit Table(uint32_t capacity) : pages_(capacity) {
-    htier_table_init(&t_, pages_.data(), capacity);
+  // @capacity: index entries (regions), a power of two.
+  explicit Table(uint32_t capacity, uint32_t nrSlots = 64)
+      : index_(capacity), heads_(nrSlots + 1) {
+    htier_region_alloc mem{};
+    mem.alloc = [](void* priv) -> htier_region* {
+      auto* self = static_cast<Table*>(priv);
+      if (self->regionLimit_ && self->liveRegions_ >= self->regionLimit_)
+        return nullptr;
+      self->liveRegions_++;
+      return static_cast<htier_region*>(calloc(1, sizeof(htier_region)));
+    };
+    mem.free = [](htier_region* r, void* priv) {
+      static_cast<Table*>(priv)->liveRegions_--;
+      free(r);
+    };
+    mem.priv = this;
+    htier_table_init(&t_, index_.data(), capacity, heads_.data(), nrSlots, &mem);
   }
+  ~Table() { htier_table_destroy(&t_); }
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
 
   htier_table* get() { return &t_; }
   const htier_table* get() const { return &t_; }
   htier_table* operator->() { return &t_; }
+  const htier_table* operator->() const { return &t_; }
 
-  htier_page* record(uint64_t key, uint32_t accesses, htier_tier tier,
-                     uint8_t flags = 0) {
+  bool record(uint64_t key, uint32_t accesses, htier_tier tier,
+              uint8_t flags = 0) {
     return htier_table_record(&t_, key, accesses, tier, flags);
   }
-  htier_page* find(uint64_t key) { return htier_table_find(&t_, key); }
+  bool find(uint64_t key, Entry* e = nullptr) const {
+    htier_page_info info;
+    if (!htier_table_get(&t_, key, &info))
+      return false;
+    if (e)
+      *e = Entry{key, info.heat, info.tier, info.flags, info.nr};
+    return true;
+  }
+  uint32_t heat(uint64_t key) const {
+    Entry e{};
+    return find(key, &e) ? e.heat : 0;
+  }
+  int tier(uint64_t key) const {
+    Entry e{};
+    return find(key, &e) ? e.tier : -1;
+  }
+  void setTier(uint64_t key, htier_tier tier) { htier_table_set_tier(&t_, key, tier); }
 
   htier_hist histogram() const {
     htier_hist h;
@@ -40,19 +84,33 @@ class Table {
     return h;
   }
 
-  // Number of occupied entries, counted directly.
-  uint32_t occupied() const {
-    uint32_t n = 0;
-    for (const auto& p : pages_)
-      n += p.key != 0;
-    return n;
+  // The histogram counted from the entries themselves (not the kept one).
+  htier_hist countedHistogram() const {
+    htier_hist h{};
+    for (const auto& e : entries())
+      h.pages[e.tier][htier_heat_bin(e.heat)] += e.nr;
+    return h;
   }
 
-  const std::vector<htier_page>& entries() const { return pages_; }
+  std::vector<Entry> entries() const {
+    std::vector<Entry> out;
+    uint64_t pos = 0, key;
+    htier_page_info info;
+    while (htier_table_next(&t_, &pos, &key, &info))
+      out.push_back(Entry{key, info.heat, info.tier, info.flags, info.nr});
+    return out;
+  }
+
+  uint32_t occupied() const { return static_cast<uint32_t>(entries().size()); }
+  uint32_t liveRegions() const { return liveRegions_; }
+  void limitRegions(uint32_t n) { regionLimit_ = n; }
 
  private:
-  std::vector<htier_page> pages_;
+  std::vector<htier_region*> index_;
+  std::vector<htier_region*> heads_;
   htier_table t_{};
+  uint32_t liveRegions_ = 0;
+  uint32_t regionLimit_ = 0;
 };
 
 inline uint64_t tierPages(const htier_hist& h, htier_tier tier) {
@@ -88,16 +146,12 @@ inline Round applyRound(Table& table, const htier_policy_params& params,
   sel.max_keys = maxKeys;
   htier_plan_select(table.get(), &r.plan, &sel);
 
-  for (uint32_t i = 0; i < sel.nr_demote_keys; i++) {
-    htier_page* p = table.find(down[i]);
-    if (p->tier == HTIER_TIER_FAST)
-      p->tier = HTIER_TIER_SLOW;
-  }
-  for (uint32_t i = 0; i < sel.nr_promote_keys; i++) {
-    htier_page* p = table.find(up[i]);
-    if (p->tier == HTIER_TIER_SLOW)
-      p->tier = HTIER_TIER_FAST;
-  }
+  for (uint32_t i = 0; i < sel.nr_demote_keys; i++)
+    if (table.tier(down[i]) == HTIER_TIER_FAST)
+      table.setTier(down[i], HTIER_TIER_SLOW);
+  for (uint32_t i = 0; i < sel.nr_promote_keys; i++)
+    if (table.tier(up[i]) == HTIER_TIER_SLOW)
+      table.setTier(up[i], HTIER_TIER_FAST);
   r.promoted = sel.promote_pages;
   r.demoted = sel.demote_pages;
   r.fastAfter = tierPages(table.histogram(), HTIER_TIER_FAST);
@@ -115,11 +169,9 @@ inline bool isIdealPlacement(const Table& table, uint64_t quotaPages,
   int hottestPromotableSlowBin = -1;
   uint64_t fast = 0;
   for (const auto& p : table.entries()) {
-    if (!p.key)
-      continue;
     int bin = static_cast<int>(htier_heat_bin(p.heat));
     if (p.tier == HTIER_TIER_FAST) {
-      fast += htier_page_nr(&p);
+      fast += p.nr;
       coldestFastBin = std::min(coldestFastBin, bin);
     } else if (p.tier == HTIER_TIER_SLOW && bin >= static_cast<int>(minBin)) {
       hottestPromotableSlowBin = std::max(hottestPromotableSlowBin, bin);

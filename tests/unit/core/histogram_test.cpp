@@ -54,8 +54,11 @@ TEST(HeatHistogram, HugeEntryCounts512BasePages) {
   htier_hist h = t.histogram();
   EXPECT_EQ(h.pages[HTIER_TIER_SLOW][3], 513u);
   EXPECT_EQ(h.pages[HTIER_TIER_FAST][0], 512u);
-  EXPECT_EQ(htier_page_nr(t.find(htier_key(1, 0))), 512u);
-  EXPECT_EQ(htier_page_nr(t.find(htier_key(1, 512))), 1u);
+  Entry e{};
+  ASSERT_TRUE(t.find(htier_key(1, 0), &e));
+  EXPECT_EQ(e.nr, 512u);
+  ASSERT_TRUE(t.find(htier_key(1, 512), &e));
+  EXPECT_EQ(e.nr, 1u);
 }
 
 TEST(HeatHistogram, CoolingMovesPagesDownOneBin) {
