@@ -12,6 +12,7 @@
 #include <linux/spinlock.h>
 #include <linux/atomic.h>
 #include <linux/wait.h>
+#include <linux/slab.h>
 #include "hotness.h"
 #include "policy.h"
 
@@ -51,6 +52,46 @@ struct htier_mm {
 	struct mm_struct *mm;	/* mmgrab()ed; NULL if the slot is free */
 	pid_t tgid;
 	u32 round;		/* last round the process was in scope */
+	u32 passes;		/* complete walks over it */
+	u32 pass_start_epoch;	/* table epoch the current pass began at */
+};
+
+/* Where a walk stands: a slot (1-based) and an address in it. */
+struct htier_cursor {
+	u32 slot;
+	unsigned long addr;
+};
+
+struct htier_walk_stats {
+	u64 young;		/* pages found accessed (sample walks) */
+	u64 ptes;		/* PTEs read */
+	u64 pmds_read;		/* PTE tables (or huge PMDs) read */
+	u64 pmds_idle;		/* PTE tables skipped: PMD entry not accessed */
+	u64 lock_yields;	/* mmap lock given up because a writer waited */
+	u64 passes;		/* address spaces walked to their end */
+	u64 pages;		/* tracked pages the walk covered */
+	u64 ns;			/* time spent walking */
+};
+
+/*
+ * The settings: written by sysfs under ctx->lock into ctx->set; the thread
+ * copies them into ctx->cur at the start of each round, so a write never
+ * waits for a round and a round sees one consistent set.
+ */
+struct htier_settings {
+	bool enabled;
+	nodemask_t fast_nodes, slow_nodes;
+	u64 quota_bytes;		/* U64_MAX: no limit but capacity */
+	u32 scan_interval_ms;
+	u32 scan_interval_max_ms;	/* backed off to while placement is stable */
+	u32 cooling_period_scans;
+	u32 migrate_max_mbps;		/* 0: unlimited */
+	u32 migrate_batch_pages;	/* most pages per direction per round */
+	u32 abit_window_ms;		/* 0: tuned automatically */
+	u32 cpu_permil;			/* tracking + ranking budget */
+	pid_t scope_pids[16];
+	u32 nr_scope_pids;		/* 0: every user process */
+	struct cgroup *cgroup;		/* scope_cgroup resolved, referenced */
 };
 
 struct htier_stats {
@@ -62,42 +103,53 @@ struct htier_stats {
 	u64 fast_resident_bytes, slow_resident_bytes, other_resident_bytes;
 	u64 hot_set_bytes, active_bytes, tracked_pages, managed_processes;
 	u64 last_round_us, last_migrate_us, table_full;
+	u64 tracked_regions, table_bytes;
+	u64 coverage_permil, thread_cpu_permil, track_us_total;
+	u64 ptes_scanned, pmds_read, pmds_idle, lock_yields, full_passes;
 	u64 histogram[HTIER_NR_BINS];
 };
 
 struct htier_ctx {
-	/* Serialises configuration changes against the thread's round. */
+	/* Serialises settings writes; held briefly (never across a round). */
 	struct mutex lock;
+	/*
+	 * Held by the thread across a round; taken by the few writes that
+	 * change what a round runs on (the sampler), after asking the round
+	 * to stop early (abort_round).
+	 */
+	struct mutex round_lock;
+	bool abort_round;
 	struct task_struct *thread;
 	wait_queue_head_t wait;
 	bool kick;
 
-	/* Settings (written under lock). */
-	bool enabled;
+	struct htier_settings set;	/* under lock */
+	struct htier_settings cur;	/* the thread's copy for this round */
+	char scope_cgroup[256];		/* "": no cgroup restriction (lock) */
+
+	/* Under round_lock. */
 	enum htier_sampler_id sampler_req;
 	enum htier_sampler_id sampler_active;
 	const struct htier_sampler_ops *ops;
 	char sampler_reason[160];
-	nodemask_t fast_nodes, slow_nodes;
-	u64 quota_bytes;		/* U64_MAX: no limit but capacity */
-	u32 scan_interval_ms;
-	u32 scan_interval_max_ms;	/* backed off to while placement is stable */
-	u32 interval_ms;		/* the interval in use */
-	u32 cooling_period_scans;
-	u32 migrate_max_mbps;		/* 0: unlimited */
-	u32 migrate_batch_pages;	/* most pages per direction per round */
-	pid_t scope_pids[16];
-	u32 nr_scope_pids;		/* 0: every user process */
-	char scope_cgroup[256];		/* "": no cgroup restriction */
-	struct cgroup *cgroup;		/* resolved scope_cgroup, referenced */
-	u32 abit_window_ms;		/* 0: tuned automatically */
-	u32 abit_window_us;		/* the window in use */
 	u32 pebs_sample_period;
 	u32 pebs_cpu_permil;
 
 	/* Thread-owned state. */
+	u32 interval_ms;		/* the interval in use */
+	u32 abit_window_us;		/* the window in use */
 	struct htier_table table;
+	struct kmem_cache *region_cache;
 	struct htier_mm mms[HTIER_MAX_MMS];
+	struct htier_region *slot_heads[HTIER_MAX_MMS + 1];
+	u32 slot_verified[HTIER_MAX_MMS + 1];
+	struct htier_cursor cursor;	/* where the next walk starts */
+	struct htier_walk_stats walk;	/* this round's */
+	u64 budget_ns;			/* this round's tracking budget */
+	bool went_round;		/* this round's walk covered everything */
+	s64 credit_ns;			/* CPU budget not yet spent */
+	u64 credit_at_ns;
+	u64 cpu_at_ns, cpu_wall_at_ns;	/* for thread_cpu_permil */
 	u32 round;
 	u64 last_samples_slow, slow_samples_avg;
 	u64 quota_pages_now;	/* last round's quota: quota_bytes or capacity */
@@ -115,6 +167,8 @@ extern struct htier_ctx htier;
 
 /* main.c */
 void htier_kick(struct htier_ctx *ctx);
+void htier_stop_round(struct htier_ctx *ctx);
+void htier_resume_round(struct htier_ctx *ctx);
 void htier_count_sample(struct htier_ctx *ctx, enum htier_tier tier);
 int htier_select_sampler(struct htier_ctx *ctx, enum htier_sampler_id id);
 enum htier_tier htier_node_tier(struct htier_ctx *ctx, int nid);
@@ -135,8 +189,13 @@ enum htier_walk_mode {
 	HTIER_WALK_RESIDENCY,
 	HTIER_WALK_CLEAR,
 	HTIER_WALK_SAMPLE,
+	HTIER_WALK_SAMPLE_CLEAR,
 };
-u64 htier_walk_all(struct htier_ctx *ctx, enum htier_walk_mode mode);
+struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
+				   enum htier_walk_mode mode,
+				   struct htier_cursor from,
+				   struct htier_cursor to, u64 deadline_ns,
+				   struct htier_walk_stats *st);
 
 /* migrate.c */
 void htier_migrate_round(struct htier_ctx *ctx, const struct htier_plan *plan);

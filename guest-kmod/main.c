@@ -50,8 +50,11 @@ MODULE_PARM_DESC(enabled, "start tracking and migrating at load");
 /* An exchange only displaces fast pages this many heat bins colder. */
 #define HTIER_EXCHANGE_GAP	2
 
-/* Table entries kept for scans that missed a page before it is forgotten. */
-#define HTIER_EXPIRE_EPOCHS	2
+/* Index entries a round looks at for regions whose page table is gone. */
+#define HTIER_EXPIRE_PER_ROUND	256
+
+/* CPU budget saved up while idle, at most this many seconds' worth. */
+#define HTIER_CREDIT_MAX_S	4
 
 /**
  * htier_kick() - wake the thread so a setting takes effect now
@@ -64,6 +67,33 @@ void htier_kick(struct htier_ctx *ctx)
 }
 
 /**
+ * htier_stop_round() - end the running round early and keep the next out
+ * @ctx: the module context
+ *
+ * For the writes that change what a round runs on (the sampler): the walk
+ * stops at its next clock check and a sampling window is cut short, so this
+ * waits for a few PTE tables' or one migration batch's worth of work, not
+ * a round.  Pair with htier_resume_round().
+ */
+void htier_stop_round(struct htier_ctx *ctx)
+{
+	WRITE_ONCE(ctx->abort_round, true);
+	if (ctx->thread)
+		wake_up_process(ctx->thread);
+	mutex_lock(&ctx->round_lock);
+}
+
+/**
+ * htier_resume_round() - let rounds run again
+ * @ctx: the module context
+ */
+void htier_resume_round(struct htier_ctx *ctx)
+{
+	WRITE_ONCE(ctx->abort_round, false);
+	mutex_unlock(&ctx->round_lock);
+}
+
+/**
  * htier_node_tier() - which tier a node belongs to
  * @ctx: the module context
  * @nid: a node id
@@ -72,9 +102,9 @@ void htier_kick(struct htier_ctx *ctx)
  */
 enum htier_tier htier_node_tier(struct htier_ctx *ctx, int nid)
 {
-	if (node_isset(nid, ctx->fast_nodes))
+	if (node_isset(nid, ctx->cur.fast_nodes))
 		return HTIER_TIER_FAST;
-	if (node_isset(nid, ctx->slow_nodes))
+	if (node_isset(nid, ctx->cur.slow_nodes))
 		return HTIER_TIER_SLOW;
 	return HTIER_TIER_OTHER;
 }
@@ -106,7 +136,7 @@ static void htier_set_reason(struct htier_ctx *ctx, const char *fmt, ...)
 
 /**
  * htier_select_sampler() - switch samplers
- * @ctx: the module context, lock held
+ * @ctx: the module context, round_lock held
  * @id: the sampler asked for; auto picks pebs when it really yields data
  *	addresses, else abit
  *
@@ -170,7 +200,7 @@ static u64 htier_fast_capacity_pages(struct htier_ctx *ctx, u64 managed_fast)
 	u64 free = 0;
 	int nid;
 
-	for_each_node_mask(nid, ctx->fast_nodes) {
+	for_each_node_mask(nid, ctx->cur.fast_nodes) {
 		pg_data_t *pgdat = NODE_DATA(nid);
 		int z;
 
@@ -188,9 +218,9 @@ static u64 htier_fast_capacity_pages(struct htier_ctx *ctx, u64 managed_fast)
 
 static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
 			  const struct htier_plan *plan, u64 round_us,
-			  u64 migrate_us)
+			  u64 migrate_us, u64 track_ns)
 {
-	u64 tier_pages[NR_HTIER_TIERS] = {}, active = 0;
+	u64 tier_pages[NR_HTIER_TIERS] = {}, active = 0, coverage, now;
 	int t, b;
 
 	for (t = 0; t < NR_HTIER_TIERS; t++)
@@ -199,6 +229,13 @@ static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
 			if (b)
 				active += h->pages[t][b];
 		}
+	/*
+	 * The share of the tracked memory this round's walk covered (read,
+	 * or skipped as idle): all of it once the walk went round.
+	 */
+	coverage = ctx->went_round ? 1000 :
+		   div64_u64(ctx->walk.pages * 1000,
+			     max_t(u64, ctx->table.nr_used, 1));
 
 	spin_lock(&ctx->stats_lock);
 	ctx->stats.fast_resident_bytes = tier_pages[HTIER_TIER_FAST] << PAGE_SHIFT;
@@ -207,9 +244,31 @@ static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
 	ctx->stats.hot_set_bytes = plan->hot_pages << PAGE_SHIFT;
 	ctx->stats.active_bytes = active << PAGE_SHIFT;
 	ctx->stats.tracked_pages = ctx->table.nr_used;
+	ctx->stats.tracked_regions = ctx->table.nr_regions;
+	ctx->stats.table_bytes = (u64)ctx->table.nr_regions *
+				 sizeof(struct htier_region) +
+				 (u64)ctx->table.capacity * sizeof(void *);
 	ctx->stats.table_full = ctx->table.nr_full;
 	ctx->stats.last_round_us = round_us;
 	ctx->stats.last_migrate_us = migrate_us;
+	ctx->stats.coverage_permil = min_t(u64, coverage, 1000);
+	ctx->stats.track_us_total += track_ns / 1000;
+	ctx->stats.ptes_scanned += ctx->walk.ptes;
+	ctx->stats.pmds_read += ctx->walk.pmds_read;
+	ctx->stats.pmds_idle += ctx->walk.pmds_idle;
+	ctx->stats.lock_yields += ctx->walk.lock_yields;
+	ctx->stats.full_passes += ctx->walk.passes;
+	/* The thread's own CPU time per wall time, over a second or more. */
+	now = ktime_get_ns();
+	if (now - ctx->cpu_wall_at_ns >= NSEC_PER_SEC) {
+		u64 cpu = current->se.sum_exec_runtime;
+
+		ctx->stats.thread_cpu_permil =
+			div64_u64((cpu - ctx->cpu_at_ns) * 1000,
+				  now - ctx->cpu_wall_at_ns);
+		ctx->cpu_at_ns = cpu;
+		ctx->cpu_wall_at_ns = now;
+	}
 	for (b = 0; b < HTIER_NR_BINS; b++)
 		ctx->stats.histogram[b] = h->pages[HTIER_TIER_FAST][b] +
 					  h->pages[HTIER_TIER_SLOW][b] +
@@ -220,10 +279,10 @@ static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
 /* Pages one direction may move this round under the rate limit. */
 static u64 htier_round_budget(struct htier_ctx *ctx)
 {
-	u64 budget = ctx->migrate_batch_pages;
+	u64 budget = ctx->cur.migrate_batch_pages;
 
-	if (ctx->migrate_max_mbps) {
-		u64 rate = (u64)ctx->migrate_max_mbps * ctx->scan_interval_ms *
+	if (ctx->cur.migrate_max_mbps) {
+		u64 rate = (u64)ctx->cur.migrate_max_mbps * ctx->cur.scan_interval_ms *
 			   (1000000 / 1000) >> PAGE_SHIFT;
 
 		budget = min_t(u64, budget, max_t(u64, rate, 1));
@@ -247,7 +306,43 @@ static bool htier_slow_accesses_jumped(struct htier_ctx *ctx)
 	return jumped;
 }
 
-/* One round; ctx->lock held. */
+/*
+ * The round's copy of the settings: taken under the settings lock, which
+ * is then given back, so sysfs writes never wait for a round.
+ */
+static void htier_snapshot_settings(struct htier_ctx *ctx)
+{
+	struct cgroup *old = ctx->cur.cgroup;
+
+	mutex_lock(&ctx->lock);
+	ctx->cur = ctx->set;
+	if (ctx->cur.cgroup)
+		cgroup_get(ctx->cur.cgroup);
+	mutex_unlock(&ctx->lock);
+	if (old)
+		cgroup_put(old);
+}
+
+/*
+ * The tracking budget: cpu_permil of the time since the last round, plus
+ * what earlier rounds left unspent (at most HTIER_CREDIT_MAX_S seconds'
+ * worth, so a burst after an idle spell stays short).  A round that
+ * overspends starts the next one in debt (at most as deep).
+ */
+static void htier_budget_round(struct htier_ctx *ctx)
+{
+	u64 now = ktime_get_ns(), permil = ctx->cur.cpu_permil;
+	s64 cap = (s64)(permil * HTIER_CREDIT_MAX_S * NSEC_PER_SEC / 1000);
+
+	ctx->credit_ns += (s64)div64_u64((now - ctx->credit_at_ns) * permil,
+					 1000);
+	/* Neither saved-up credit nor debt beyond HTIER_CREDIT_MAX_S. */
+	ctx->credit_ns = clamp(ctx->credit_ns, -cap, cap);
+	ctx->credit_at_ns = now;
+	ctx->budget_ns = ctx->credit_ns > 0 ? ctx->credit_ns : 0;
+}
+
+/* One round; round_lock held. */
 static void htier_round(struct htier_ctx *ctx)
 {
 	struct htier_policy_params params = {
@@ -256,34 +351,44 @@ static void htier_round(struct htier_ctx *ctx)
 	};
 	struct htier_hist hist;
 	struct htier_plan plan;
-	u64 t0 = ktime_get_ns(), t1, fast, quota;
+	u64 t0 = ktime_get_ns(), t1, t_rank, fast, quota, track_ns;
 	int b;
 
 	htier_scope_refresh(ctx);
 	ctx->table.epoch++;
+	htier_budget_round(ctx);
+	memset(&ctx->walk, 0, sizeof(ctx->walk));
+	ctx->went_round = false;
 	ctx->ops->collect(ctx);
+	if (READ_ONCE(ctx->abort_round))
+		return;
+
+	t_rank = ktime_get_ns();
 	/*
 	 * Cooling counts rounds, not time: each round is one sample of every
 	 * page, so heat stays an average over the last few samples however
 	 * long the period is (cooling by time starves heat while the period
 	 * is backed off; a moved hot set is caught by the slow-access jump).
+	 * Both are O(1) or bounded: cooling is lazy, expiry looks at a few
+	 * index entries per round.
 	 */
-	if (ctx->table.epoch % ctx->cooling_period_scans == 0)
+	if (ctx->table.epoch % ctx->cur.cooling_period_scans == 0)
 		htier_table_cool(&ctx->table, 1);
-	htier_table_expire(&ctx->table, HTIER_EXPIRE_EPOCHS);
+	htier_table_expire(&ctx->table, ctx->slot_verified,
+			   HTIER_EXPIRE_PER_ROUND);
 	htier_table_histogram(&ctx->table, &hist);
 
 	fast = 0;
 	for (b = 0; b < HTIER_NR_BINS; b++)
 		fast += hist.pages[HTIER_TIER_FAST][b];
-	quota = ctx->quota_bytes == U64_MAX ? U64_MAX :
-		ctx->quota_bytes >> PAGE_SHIFT;
+	quota = ctx->cur.quota_bytes == U64_MAX ? U64_MAX :
+		ctx->cur.quota_bytes >> PAGE_SHIFT;
 	params.quota_pages = min_t(u64, quota,
 				   htier_fast_capacity_pages(ctx, fast));
 	ctx->quota_pages_now = params.quota_pages;
 	params.max_promote = htier_round_budget(ctx);
 	params.max_demote = params.max_promote;
-	if (nodes_empty(ctx->slow_nodes) || nodes_empty(ctx->fast_nodes))
+	if (nodes_empty(ctx->cur.slow_nodes) || nodes_empty(ctx->cur.fast_nodes))
 		params.max_promote = params.max_demote = 0;
 	htier_plan_compute(&hist, &params, &plan);
 	trace_htier_round(ctx->table.nr_used, plan.hot_pages, fast,
@@ -292,42 +397,50 @@ static void htier_round(struct htier_ctx *ctx)
 	/*
 	 * Scan less often, up to scan_interval_max_ms, only while placement
 	 * is settled: nothing to move and no clearly hot page left on slow
-	 * memory (one the exchange gap still holds back needs more samples).
+	 * memory (one the exchange gap still holds back needs more samples),
+	 * and the walk covered everything (else keep the pace to cover it).
 	 */
-	if (plan.nr_promote || plan.nr_demote ||
+	if (plan.nr_promote || plan.nr_demote || !ctx->went_round ||
 	    plan.stale_pages > plan.hot_pages / 64 ||
 	    htier_slow_accesses_jumped(ctx))
-		ctx->interval_ms = ctx->scan_interval_ms;
+		ctx->interval_ms = ctx->cur.scan_interval_ms;
 	else
 		ctx->interval_ms = min(ctx->interval_ms * 2,
-				       max(ctx->scan_interval_ms,
-					   ctx->scan_interval_max_ms));
+				       max(ctx->cur.scan_interval_ms,
+					   ctx->cur.scan_interval_max_ms));
 
 	t1 = ktime_get_ns();
+	track_ns = ctx->walk.ns + (t1 - t_rank);
 	if (plan.nr_promote || plan.nr_demote) {
 		htier_migrate_round(ctx, &plan);
 		atomic64_add((ktime_get_ns() - t1) / 1000, &ctx->stats.migrate_us);
 	}
+	/* Selection is ranking work too: charge it with the tracking. */
+	ctx->credit_ns -= (s64)track_ns;
 	atomic64_inc(&ctx->stats.rounds);
 	htier_publish(ctx, &hist, &plan, (ktime_get_ns() - t0) / 1000,
-		      (ktime_get_ns() - t1) / 1000);
+		      (ktime_get_ns() - t1) / 1000, track_ns);
 }
 
 static int htier_thread(void *data)
 {
 	struct htier_ctx *ctx = data;
 
+	ctx->credit_at_ns = ctx->cpu_wall_at_ns = ktime_get_ns();
+	ctx->cpu_at_ns = current->se.sum_exec_runtime;
 	while (!kthread_should_stop()) {
-		mutex_lock(&ctx->lock);
-		if (ctx->enabled && ctx->ops)
+		mutex_lock(&ctx->round_lock);
+		htier_snapshot_settings(ctx);
+		if (ctx->cur.enabled && ctx->ops)
 			htier_round(ctx);
-		mutex_unlock(&ctx->lock);
+		mutex_unlock(&ctx->round_lock);
 		wait_event_interruptible_timeout(ctx->wait,
 				kthread_should_stop() || READ_ONCE(ctx->kick),
 				msecs_to_jiffies(READ_ONCE(ctx->interval_ms)));
 		/* A settings change restarts the fast pace. */
 		if (READ_ONCE(ctx->kick))
-			WRITE_ONCE(ctx->interval_ms, ctx->scan_interval_ms);
+			WRITE_ONCE(ctx->interval_ms,
+				   READ_ONCE(ctx->set.scan_interval_ms));
 		WRITE_ONCE(ctx->kick, false);
 	}
 	return 0;
@@ -353,55 +466,109 @@ static void htier_default_nodes(struct htier_ctx *ctx)
 {
 	int nid;
 
-	nodes_clear(ctx->fast_nodes);
-	nodes_clear(ctx->slow_nodes);
+	nodes_clear(ctx->set.fast_nodes);
+	nodes_clear(ctx->set.slow_nodes);
 	for_each_node_state(nid, N_MEMORY) {
 		if (node_state(nid, N_CPU))
-			node_set(nid, ctx->fast_nodes);
+			node_set(nid, ctx->set.fast_nodes);
 		else
-			node_set(nid, ctx->slow_nodes);
+			node_set(nid, ctx->set.slow_nodes);
 	}
+}
+
+static struct htier_region *htier_region_alloc(void *priv)
+{
+	struct htier_ctx *ctx = priv;
+
+	return kmem_cache_zalloc(ctx->region_cache,
+				 GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
+}
+
+static void htier_region_free(struct htier_region *r, void *priv)
+{
+	struct htier_ctx *ctx = priv;
+
+	kmem_cache_free(ctx->region_cache, r);
+}
+
+static void htier_free_table(struct htier_ctx *ctx)
+{
+	if (ctx->table.index)
+		htier_table_destroy(&ctx->table);
+	kvfree(ctx->table.index);
+	ctx->table.index = NULL;
+	kmem_cache_destroy(ctx->region_cache);
+	ctx->region_cache = NULL;
+}
+
+/*
+ * Regions come from a slab cache as pages are found; the index holds
+ * pointers, four per 2 MiB of RAM rounded up to a power of two (0.0016% of
+ * RAM): room for every PTE table of anonymous memory filling RAM with the
+ * 7/8 load limit, and for sparse mappings; regions past it are counted in
+ * stats/table_full.
+ */
+static int htier_alloc_table(struct htier_ctx *ctx)
+{
+	const struct htier_region_alloc mem = {
+		.alloc = htier_region_alloc,
+		.free = htier_region_free,
+		.priv = ctx,
+	};
+	u64 capacity = roundup_pow_of_two(max_t(u64, totalram_pages() /
+						HTIER_REGION_PAGES * 4, 1024));
+	struct htier_region **index;
+
+	capacity = min_t(u64, capacity, 1ULL << 24);
+	ctx->region_cache = kmem_cache_create("htier_region",
+					      sizeof(struct htier_region), 0,
+					      0, NULL);
+	index = kvmalloc_array(capacity, sizeof(*index), GFP_KERNEL);
+	if (!ctx->region_cache || !index) {
+		kvfree(index);
+		htier_free_table(ctx);
+		return -ENOMEM;
+	}
+	htier_table_init(&ctx->table, index, (u32)capacity, ctx->slot_heads,
+			 HTIER_MAX_MMS, &mem);
+	return 0;
 }
 
 static int __init htier_init(void)
 {
 	struct htier_ctx *ctx = &htier;
-	u64 capacity;
 	int err, id;
 
 	mutex_init(&ctx->lock);
+	mutex_init(&ctx->round_lock);
 	spin_lock_init(&ctx->stats_lock);
 	init_waitqueue_head(&ctx->wait);
-	ctx->quota_bytes = U64_MAX;
-	ctx->scan_interval_ms = 500;
-	ctx->scan_interval_max_ms = 4000;
-	ctx->interval_ms = ctx->scan_interval_ms;
-	ctx->cooling_period_scans = 8;
-	ctx->migrate_max_mbps = 0;
-	ctx->migrate_batch_pages = 4096;
+	ctx->set.quota_bytes = U64_MAX;
+	ctx->set.scan_interval_ms = 500;
+	ctx->set.scan_interval_max_ms = 4000;
+	ctx->set.cooling_period_scans = 8;
+	ctx->set.migrate_max_mbps = 0;
+	ctx->set.migrate_batch_pages = 4096;
+	ctx->set.cpu_permil = 10;
+	ctx->set.enabled = enabled;
+	ctx->interval_ms = ctx->set.scan_interval_ms;
 	ctx->pebs_sample_period = 10007;
 	ctx->pebs_cpu_permil = 10;
-	ctx->enabled = enabled;
+	ctx->cursor.slot = 1;
 	htier_default_nodes(ctx);
+	ctx->cur = ctx->set;
 
-	/*
-	 * One 16-byte entry per page of RAM, rounded up to a power of two
-	 * (0.4-0.8% of RAM): anonymous memory of the managed processes fits
-	 * with the 7/8 load limit unless it is nearly all of RAM; pages past
-	 * that are counted in stats/table_full.
-	 */
-	capacity = roundup_pow_of_two(max_t(u64, totalram_pages(), 4096));
-	capacity = min_t(u64, capacity, 1ULL << 26);
-	ctx->table.pages = vmalloc(capacity * sizeof(struct htier_page));
+	err = htier_alloc_table(ctx);
+	if (err)
+		return err;
 	ctx->max_keys = 65536;
 	ctx->promote_keys = kvmalloc_array(ctx->max_keys, sizeof(u64),
 					   GFP_KERNEL);
 	ctx->demote_keys = kvmalloc_array(ctx->max_keys, sizeof(u64),
 					  GFP_KERNEL);
 	err = -ENOMEM;
-	if (!ctx->table.pages || !ctx->promote_keys || !ctx->demote_keys)
+	if (!ctx->promote_keys || !ctx->demote_keys)
 		goto out_free;
-	htier_table_init(&ctx->table, ctx->table.pages, (u32)capacity);
 
 	id = match_string(htier_sampler_names, NR_HTIER_SAMPLERS, sampler);
 	err = -EINVAL;
@@ -409,13 +576,13 @@ static int __init htier_init(void)
 		pr_err("unknown sampler '%s' (auto, pebs, abit)\n", sampler);
 		goto out_free;
 	}
-	mutex_lock(&ctx->lock);
+	mutex_lock(&ctx->round_lock);
 	err = htier_select_sampler(ctx, id);
-	mutex_unlock(&ctx->lock);
+	mutex_unlock(&ctx->round_lock);
 	if (err)
 		goto out_free;
 
-	if (nodes_empty(ctx->slow_nodes))
+	if (nodes_empty(ctx->set.slow_nodes))
 		pr_warn("no CPU-less (slow) node found: set slow_nodes to tier\n");
 	htier_warn_numa_balancing();
 
@@ -425,11 +592,12 @@ static int __init htier_init(void)
 	ctx->thread = kthread_run(htier_thread, ctx, "htierd");
 	if (IS_ERR(ctx->thread)) {
 		err = PTR_ERR(ctx->thread);
+		ctx->thread = NULL;
 		goto out_sysfs;
 	}
-	pr_info("loaded: fast nodes %*pbl, slow nodes %*pbl, %llu table entries\n",
-		nodemask_pr_args(&ctx->fast_nodes),
-		nodemask_pr_args(&ctx->slow_nodes), capacity);
+	pr_info("loaded: fast nodes %*pbl, slow nodes %*pbl, region index of %u\n",
+		nodemask_pr_args(&ctx->set.fast_nodes),
+		nodemask_pr_args(&ctx->set.slow_nodes), ctx->table.capacity);
 	return 0;
 
 out_sysfs:
@@ -440,7 +608,7 @@ out_sampler:
 out_free:
 	kvfree(ctx->promote_keys);
 	kvfree(ctx->demote_keys);
-	vfree(ctx->table.pages);
+	htier_free_table(ctx);
 	return err;
 }
 
@@ -451,17 +619,19 @@ static void __exit htier_exit(void)
 	/* sysfs first: no writer can race the teardown below. */
 	htier_sysfs_exit(ctx);
 	kthread_stop(ctx->thread);
-	mutex_lock(&ctx->lock);
+	mutex_lock(&ctx->round_lock);
 	if (ctx->ops && ctx->ops->stop)
 		ctx->ops->stop(ctx);
 	ctx->ops = NULL;
 	htier_scope_release_all(ctx);
-	if (ctx->cgroup)
-		cgroup_put(ctx->cgroup);
-	mutex_unlock(&ctx->lock);
+	if (ctx->cur.cgroup)
+		cgroup_put(ctx->cur.cgroup);
+	if (ctx->set.cgroup)
+		cgroup_put(ctx->set.cgroup);
+	mutex_unlock(&ctx->round_lock);
 	kvfree(ctx->promote_keys);
 	kvfree(ctx->demote_keys);
-	vfree(ctx->table.pages);
+	htier_free_table(ctx);
 	pr_info("unloaded\n");
 }
 

@@ -21,6 +21,7 @@
 #include <linux/ktime.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/sched/mm.h>
 #include <linux/sort.h>
 #include "htier.h"
@@ -142,34 +143,38 @@ static void htier_move_run(struct htier_move *mv, struct mm_struct *mm,
 				  ktime_get_ns() - t0);
 }
 
-/* After a move, the table knows where the run's first page went. */
+/* After a move, the table knows where the run's pages went. */
 static void htier_note_moved(struct htier_move *mv, u64 key)
 {
-	struct htier_page *p = htier_table_find(&mv->ctx->table, key);
+	struct htier_page_info info;
 
-	if (!p)
+	if (!htier_table_get(&mv->ctx->table, key, &info))
 		return;
-	if (p->flags & HTIER_PAGE_HUGE)
+	if (info.flags & HTIER_PAGE_HUGE)
 		atomic64_inc(&mv->ctx->stats.thp_split);
-	p->tier = mv->target_tier;
-	p->flags &= ~HTIER_PAGE_HUGE;
+	htier_table_set_tier(&mv->ctx->table, key, mv->target_tier);
+}
+
+static bool htier_key_is_huge(struct htier_ctx *ctx, u64 key)
+{
+	struct htier_page_info info;
+
+	return htier_table_get(&ctx->table, key, &info) &&
+	       (info.flags & HTIER_PAGE_HUGE);
 }
 
 static u32 htier_run_len(struct htier_ctx *ctx, const u64 *keys, u32 n,
 			 u32 i, u32 *pages)
 {
-	struct htier_page *p = htier_table_find(&ctx->table, keys[i]);
 	u32 j;
 
-	if (p && (p->flags & HTIER_PAGE_HUGE)) {
+	if (htier_key_is_huge(ctx, keys[i])) {
 		*pages = HTIER_HUGE_PAGES;
 		return 1;
 	}
-	for (j = i + 1; j < n && j - i < 64; j++) {
-		p = htier_table_find(&ctx->table, keys[j]);
-		if (keys[j] != keys[j - 1] + 1 || (p && (p->flags & HTIER_PAGE_HUGE)))
+	for (j = i + 1; j < n && j - i < 64; j++)
+		if (keys[j] != keys[j - 1] + 1 || htier_key_is_huge(ctx, keys[j]))
 			break;
-	}
 	*pages = j - i;
 	return j - i;
 }
@@ -180,7 +185,7 @@ static void htier_move_keys(struct htier_move *mv, u64 *keys, u32 n)
 	u32 i = 0;
 
 	sort(keys, n, sizeof(*keys), htier_cmp_key, NULL);
-	while (i < n && !kthread_should_stop()) {
+	while (i < n && !kthread_should_stop() && !READ_ONCE(ctx->abort_round)) {
 		u32 slot = htier_key_slot(keys[i]);
 		struct mm_struct *mm = htier_scope_get_mm(ctx, slot);
 		pid_t tgid = ctx->mms[slot - 1].tgid;
@@ -200,9 +205,15 @@ static void htier_move_keys(struct htier_move *mv, u64 *keys, u32 n)
 			for (j = i; j < i + len; j++)
 				htier_note_moved(mv, keys[j]);
 			i += len;
-			if (need_resched()) {
+			/* One batch per hold when a writer waits. */
+			if (need_resched() || mmap_lock_is_contended(mm)) {
 				mmap_read_unlock(mm);
 				cond_resched();
+				if (kthread_should_stop() ||
+				    READ_ONCE(ctx->abort_round)) {
+					mmput(mm);
+					return;
+				}
 				mmap_read_lock(mm);
 			}
 		}
@@ -213,7 +224,7 @@ static void htier_move_keys(struct htier_move *mv, u64 *keys, u32 n)
 
 /**
  * htier_migrate_round() - select and move this round's pages
- * @ctx: the module context, lock held
+ * @ctx: the module context, round_lock held
  * @plan: how many pages of each bin to move
  */
 void htier_migrate_round(struct htier_ctx *ctx, const struct htier_plan *plan)
@@ -225,12 +236,12 @@ void htier_migrate_round(struct htier_ctx *ctx, const struct htier_plan *plan)
 	};
 	struct htier_move down = {
 		.ctx = ctx, .promote = false,
-		.target_nodes = &ctx->slow_nodes,
+		.target_nodes = &ctx->cur.slow_nodes,
 		.target_tier = HTIER_TIER_SLOW, .next_nid = NUMA_NO_NODE,
 	};
 	struct htier_move up = {
 		.ctx = ctx, .promote = true,
-		.target_nodes = &ctx->fast_nodes,
+		.target_nodes = &ctx->cur.fast_nodes,
 		.target_tier = HTIER_TIER_FAST, .next_nid = NUMA_NO_NODE,
 	};
 

@@ -21,6 +21,7 @@
 #include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/math64.h>
+#include <linux/ktime.h>
 #include "htier.h"
 
 #define HTIER_WINDOW_MIN_US	1000
@@ -32,18 +33,22 @@ static int htier_abit_start(struct htier_ctx *ctx)
 	return 0;
 }
 
-/* Aim the next window at a young-page count near the quota. */
-static void htier_abit_tune(struct htier_ctx *ctx, u64 young, u32 max_us)
+/*
+ * Aim the next window at a young-page count near the quota, among the
+ * @covered tracked pages this round's walk covered.
+ */
+static void htier_abit_tune(struct htier_ctx *ctx, u64 young, u64 covered,
+			    u32 max_us)
 {
 	u64 tracked = ctx->table.nr_used, quota, target;
 	u32 w = ctx->abit_window_us;
 
-	if (ctx->abit_window_ms) {
-		ctx->abit_window_us = min(ctx->abit_window_ms * USEC_PER_MSEC,
+	if (ctx->cur.abit_window_ms) {
+		ctx->abit_window_us = min(ctx->cur.abit_window_ms * USEC_PER_MSEC,
 					  max_us);
 		return;
 	}
-	if (!tracked)
+	if (!tracked || !covered)
 		return;
 	/* The quota in force: quota_bytes, or the fast nodes' capacity. */
 	quota = ctx->quota_pages_now ? ctx->quota_pages_now : tracked;
@@ -54,6 +59,9 @@ static void htier_abit_tune(struct htier_ctx *ctx, u64 young, u32 max_us)
 	 */
 	quota /= 2;
 	target = clamp_t(u64, quota, tracked / 20, tracked / 2);
+	/* A walk that covered part of the memory sees that part's share. */
+	if (covered < tracked)
+		target = max_t(u64, div64_u64(target * covered, tracked), 1);
 	/* Young pages grow about linearly with a short window: scale it. */
 	if (young * 4 < target)
 		w *= 4;
@@ -64,28 +72,47 @@ static void htier_abit_tune(struct htier_ctx *ctx, u64 young, u32 max_us)
 	ctx->abit_window_us = clamp_t(u32, w, HTIER_WINDOW_MIN_US, max_us);
 }
 
+/*
+ * The clear walk spends at most half the round's budget and stops where it
+ * must; the sample walk then covers exactly the same ranges (reading costs
+ * about what clearing did), and the cursor moves on.  A window as long as
+ * the round needs one walk, which samples and clears.
+ */
 static void htier_abit_collect(struct htier_ctx *ctx)
 {
-	u32 round_us = ctx->scan_interval_ms * USEC_PER_MSEC;
-	u64 young;
+	u32 round_us = ctx->cur.scan_interval_ms * USEC_PER_MSEC;
+	struct htier_cursor from = ctx->cursor, end;
+	u64 now = ktime_get_ns();
 
 	if (ctx->abit_window_us >= round_us) {
-		young = htier_walk_all(ctx, HTIER_WALK_SAMPLE);
+		end = htier_walk_all(ctx, HTIER_WALK_SAMPLE_CLEAR, from, from,
+				     now + ctx->budget_ns, &ctx->walk);
 	} else {
 		ktime_t window = ns_to_ktime((u64)ctx->abit_window_us * NSEC_PER_USEC);
+		struct htier_walk_stats clear = {};
 
-		htier_walk_all(ctx, HTIER_WALK_CLEAR);
-		/* Interruptible, so kthread_stop() (unload) cuts it short. */
+		end = htier_walk_all(ctx, HTIER_WALK_CLEAR, from, from,
+				     now + ctx->budget_ns / 2, &clear);
+		ctx->walk.ns += clear.ns;
+		ctx->walk.ptes += clear.ptes;
+		ctx->walk.pmds_read += clear.pmds_read;
+		ctx->walk.pmds_idle += clear.pmds_idle;
+		ctx->walk.lock_yields += clear.lock_yields;
+		ctx->walk.passes += clear.passes;
+		/* Interruptible: unload and sampler writes cut it short. */
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
+		if (!kthread_should_stop() && !READ_ONCE(ctx->abort_round))
 			schedule_hrtimeout_range(&window, 200 * NSEC_PER_USEC,
 						 HRTIMER_MODE_REL);
 		__set_current_state(TASK_RUNNING);
-		if (kthread_should_stop())
+		if (kthread_should_stop() || READ_ONCE(ctx->abort_round))
 			return;
-		young = htier_walk_all(ctx, HTIER_WALK_SAMPLE);
+		htier_walk_all(ctx, HTIER_WALK_SAMPLE, from, end, 0, &ctx->walk);
 	}
-	htier_abit_tune(ctx, young, round_us);
+	ctx->went_round = end.slot == from.slot && end.addr == from.addr &&
+			  !READ_ONCE(ctx->abort_round);
+	ctx->cursor = end;
+	htier_abit_tune(ctx, ctx->walk.young, ctx->walk.pages, round_us);
 }
 
 const struct htier_sampler_ops htier_abit_ops = {

@@ -569,7 +569,7 @@ static bool htier_pebs_record(struct htier_ctx *ctx,
 			      u64 addr)
 {
 	u64 vpn = addr >> PAGE_SHIFT;
-	struct htier_page *p;
+	enum htier_tier tier;
 
 	if (tgid != cache->tgid) {
 		cache->tgid = tgid;
@@ -577,26 +577,30 @@ static bool htier_pebs_record(struct htier_ctx *ctx,
 	}
 	if (!cache->slot)
 		return false;
-	p = htier_table_find(&ctx->table, htier_key(cache->slot, vpn));
-	if (!p)
-		p = htier_table_find(&ctx->table,
-				     htier_key(cache->slot,
-					       vpn & ~(u64)(HTIER_HUGE_PAGES - 1)));
-	if (!p)
+	/* Any page of a huge entry finds it. */
+	if (!htier_table_add_heat(&ctx->table, htier_key(cache->slot, vpn), 1,
+				  &tier))
 		return false;
-	htier_page_heat_add(p, 1);
-	htier_count_sample(ctx, p->tier);
+	htier_count_sample(ctx, tier);
 	return true;
 }
 
 static void htier_pebs_collect(struct htier_ctx *ctx)
 {
 	struct htier_pebs_slot_cache cache = { .tgid = -1 };
+	struct htier_cursor from = ctx->cursor;
 	u64 now, nr = 0;
 	unsigned int cpu;
 
-	/* Residency and the page set come from a walk; heat from samples. */
-	htier_walk_all(ctx, HTIER_WALK_RESIDENCY);
+	/*
+	 * Residency and the page set come from a walk, within the round's
+	 * budget and resumed from the cursor; heat from samples.
+	 */
+	ctx->cursor = htier_walk_all(ctx, HTIER_WALK_RESIDENCY, from, from,
+				     ktime_get_ns() + ctx->budget_ns,
+				     &ctx->walk);
+	ctx->went_round = ctx->cursor.slot == from.slot &&
+			  ctx->cursor.addr == from.addr;
 	for_each_possible_cpu(cpu) {
 		struct htier_ring *ring = pebs.rings[cpu];
 		unsigned int tail = ring->tail;

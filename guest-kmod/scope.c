@@ -20,22 +20,23 @@ static bool htier_task_in_scope(struct htier_ctx *ctx, struct task_struct *p)
 {
 	u32 i;
 
-	if (ctx->cgroup && !task_under_cgroup_hierarchy(p, ctx->cgroup))
+	if (ctx->cur.cgroup && !task_under_cgroup_hierarchy(p, ctx->cur.cgroup))
 		return false;
-	if (!ctx->nr_scope_pids)
+	if (!ctx->cur.nr_scope_pids)
 		return true;
-	for (i = 0; i < ctx->nr_scope_pids; i++)
-		if (ctx->scope_pids[i] == p->tgid)
+	for (i = 0; i < ctx->cur.nr_scope_pids; i++)
+		if (ctx->cur.scope_pids[i] == p->tgid)
 			return true;
 	return false;
 }
 
+/* Costs the address space's own regions, not a sweep of the table. */
 static void htier_scope_release(struct htier_ctx *ctx, u32 i)
 {
 	htier_table_drop_slot(&ctx->table, i + 1);
 	mmdrop(ctx->mms[i].mm);
-	ctx->mms[i].mm = NULL;
-	ctx->mms[i].tgid = 0;
+	memset(&ctx->mms[i], 0, sizeof(ctx->mms[i]));
+	ctx->slot_verified[i + 1] = 0;
 }
 
 /* Find the slot of @mm, or take a free one. Called with RCU read lock. */
@@ -61,6 +62,7 @@ static void htier_scope_note(struct htier_ctx *ctx, struct task_struct *p)
 	}
 	if (free >= 0) {
 		mmgrab(mm);
+		memset(&ctx->mms[free], 0, sizeof(ctx->mms[free]));
 		ctx->mms[free].mm = mm;
 		ctx->mms[free].tgid = p->tgid;
 		ctx->mms[free].round = ctx->round;
@@ -153,7 +155,7 @@ u32 htier_scope_slot_of_tgid(struct htier_ctx *ctx, pid_t tgid)
 
 /**
  * htier_scope_set_cgroup() - restrict the scope to a cgroup v2 subtree
- * @ctx: the module context, lock held
+ * @ctx: the module context, lock held (takes effect from the next round)
  * @path: the cgroup's path relative to the cgroup2 root, "" for none
  *
  * Return: 0, or -ENOENT / -EINVAL (not a cgroup v2 path); nothing changes on
@@ -172,9 +174,9 @@ int htier_scope_set_cgroup(struct htier_ctx *ctx, const char *path)
 		if (IS_ERR(cgrp))
 			return PTR_ERR(cgrp);
 	}
-	if (ctx->cgroup)
-		cgroup_put(ctx->cgroup);
-	ctx->cgroup = cgrp;
+	if (ctx->set.cgroup)
+		cgroup_put(ctx->set.cgroup);
+	ctx->set.cgroup = cgrp;
 	strscpy(ctx->scope_cgroup, path, sizeof(ctx->scope_cgroup));
 	return 0;
 }

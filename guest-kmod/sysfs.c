@@ -27,7 +27,7 @@
 static ssize_t enabled_show(struct kobject *k, struct kobj_attribute *a,
 			    char *buf)
 {
-	return sysfs_emit(buf, "%d\n", READ_ONCE(htier.enabled));
+	return sysfs_emit(buf, "%d\n", READ_ONCE(htier.set.enabled));
 }
 
 static ssize_t enabled_store(struct kobject *k, struct kobj_attribute *a,
@@ -39,7 +39,7 @@ static ssize_t enabled_store(struct kobject *k, struct kobj_attribute *a,
 	if (err)
 		return err;
 	mutex_lock(&htier.lock);
-	WRITE_ONCE(htier.enabled, on);
+	WRITE_ONCE(htier.set.enabled, on);
 	mutex_unlock(&htier.lock);
 	htier_kick(&htier);
 	return count;
@@ -70,9 +70,9 @@ static ssize_t sampler_store(struct kobject *k, struct kobj_attribute *a,
 	id = sysfs_match_string(htier_sampler_names, buf);
 	if (id < 0)
 		return -EINVAL;
-	mutex_lock(&htier.lock);
+	htier_stop_round(&htier);
 	err = htier_select_sampler(&htier, id);
-	mutex_unlock(&htier.lock);
+	htier_resume_round(&htier);
 	return err ? err : count;
 }
 HTIER_ATTR_RW(sampler);
@@ -118,13 +118,13 @@ static ssize_t htier_nodes_store(nodemask_t *mine, const nodemask_t *other,
 static ssize_t fast_nodes_show(struct kobject *k, struct kobj_attribute *a,
 			       char *buf)
 {
-	return sysfs_emit(buf, "%*pbl\n", nodemask_pr_args(&htier.fast_nodes));
+	return sysfs_emit(buf, "%*pbl\n", nodemask_pr_args(&htier.set.fast_nodes));
 }
 
 static ssize_t fast_nodes_store(struct kobject *k, struct kobj_attribute *a,
 				const char *buf, size_t count)
 {
-	return htier_nodes_store(&htier.fast_nodes, &htier.slow_nodes, buf,
+	return htier_nodes_store(&htier.set.fast_nodes, &htier.set.slow_nodes, buf,
 				 count);
 }
 HTIER_ATTR_RW(fast_nodes);
@@ -132,13 +132,13 @@ HTIER_ATTR_RW(fast_nodes);
 static ssize_t slow_nodes_show(struct kobject *k, struct kobj_attribute *a,
 			       char *buf)
 {
-	return sysfs_emit(buf, "%*pbl\n", nodemask_pr_args(&htier.slow_nodes));
+	return sysfs_emit(buf, "%*pbl\n", nodemask_pr_args(&htier.set.slow_nodes));
 }
 
 static ssize_t slow_nodes_store(struct kobject *k, struct kobj_attribute *a,
 				const char *buf, size_t count)
 {
-	return htier_nodes_store(&htier.slow_nodes, &htier.fast_nodes, buf,
+	return htier_nodes_store(&htier.set.slow_nodes, &htier.set.fast_nodes, buf,
 				 count);
 }
 HTIER_ATTR_RW(slow_nodes);
@@ -148,7 +148,7 @@ HTIER_ATTR_RW(slow_nodes);
 static ssize_t quota_bytes_show(struct kobject *k, struct kobj_attribute *a,
 				char *buf)
 {
-	u64 q = READ_ONCE(htier.quota_bytes);
+	u64 q = READ_ONCE(htier.set.quota_bytes);
 
 	if (q == U64_MAX)
 		return sysfs_emit(buf, "max\n");
@@ -171,7 +171,7 @@ static ssize_t quota_bytes_store(struct kobject *k, struct kobj_attribute *a,
 			return -ERANGE;
 	}
 	mutex_lock(&htier.lock);
-	WRITE_ONCE(htier.quota_bytes, q);
+	WRITE_ONCE(htier.set.quota_bytes, q);
 	mutex_unlock(&htier.lock);
 	htier_kick(&htier);
 	return count;
@@ -180,11 +180,11 @@ HTIER_ATTR_RW(quota_bytes);
 
 /* ---- bounded integer tunables ----------------------------------------- */
 
-#define HTIER_U32_TUNABLE(_name, _min, _max)				\
+#define HTIER_U32_TUNABLE(_name, _field, _min, _max)			\
 static ssize_t _name##_show(struct kobject *k, struct kobj_attribute *a,\
 			    char *buf)					\
 {									\
-	return sysfs_emit(buf, "%u\n", READ_ONCE(htier._name));		\
+	return sysfs_emit(buf, "%u\n", READ_ONCE(htier._field));	\
 }									\
 static ssize_t _name##_store(struct kobject *k, struct kobj_attribute *a,\
 			     const char *buf, size_t count)		\
@@ -197,21 +197,22 @@ static ssize_t _name##_store(struct kobject *k, struct kobj_attribute *a,\
 	if (v < (_min) || v > (_max))					\
 		return -ERANGE;						\
 	mutex_lock(&htier.lock);					\
-	WRITE_ONCE(htier._name, v);					\
+	WRITE_ONCE(htier._field, v);					\
 	mutex_unlock(&htier.lock);					\
 	htier_kick(&htier);						\
 	return count;							\
 }									\
 HTIER_ATTR_RW(_name)
 
-HTIER_U32_TUNABLE(scan_interval_ms, 10, 60000);
-HTIER_U32_TUNABLE(scan_interval_max_ms, 10, 600000);
-HTIER_U32_TUNABLE(cooling_period_scans, 1, 1000);
-HTIER_U32_TUNABLE(migrate_max_mbps, 0, 1000000);
-HTIER_U32_TUNABLE(migrate_batch_pages, 1, 65536);
-HTIER_U32_TUNABLE(abit_window_ms, 0, 60000);
-HTIER_U32_TUNABLE(pebs_sample_period, 100, 10000000);
-HTIER_U32_TUNABLE(pebs_cpu_permil, 1, 500);
+HTIER_U32_TUNABLE(scan_interval_ms, set.scan_interval_ms, 10, 60000);
+HTIER_U32_TUNABLE(scan_interval_max_ms, set.scan_interval_max_ms, 10, 600000);
+HTIER_U32_TUNABLE(cooling_period_scans, set.cooling_period_scans, 1, 1000);
+HTIER_U32_TUNABLE(migrate_max_mbps, set.migrate_max_mbps, 0, 1000000);
+HTIER_U32_TUNABLE(migrate_batch_pages, set.migrate_batch_pages, 1, 65536);
+HTIER_U32_TUNABLE(abit_window_ms, set.abit_window_ms, 0, 60000);
+HTIER_U32_TUNABLE(cpu_permil, set.cpu_permil, 1, 1000);
+HTIER_U32_TUNABLE(pebs_sample_period, pebs_sample_period, 100, 10000000);
+HTIER_U32_TUNABLE(pebs_cpu_permil, pebs_cpu_permil, 1, 500);
 
 /* ---- pebs_events ------------------------------------------------------ */
 
@@ -221,9 +222,9 @@ static ssize_t pebs_events_show(struct kobject *k, struct kobj_attribute *a,
 	struct htier_pebs_event_set set;
 	int len;
 
-	mutex_lock(&htier.lock);
+	mutex_lock(&htier.round_lock);
 	htier_pebs_events_get(&set);
-	mutex_unlock(&htier.lock);
+	mutex_unlock(&htier.round_lock);
 	len = htier_pebs_events_format(&set, buf, PAGE_SIZE - 1);
 	return len + sysfs_emit_at(buf, len, "\n");
 }
@@ -244,7 +245,7 @@ static ssize_t pebs_events_store(struct kobject *k, struct kobj_attribute *a,
 	err = htier_pebs_events_parse(buf, &new);
 	if (err)
 		return err;
-	mutex_lock(&htier.lock);
+	htier_stop_round(&htier);
 	htier_pebs_events_get(&old);
 	htier_pebs_events_set(&new);
 	if (htier.sampler_active != HTIER_SAMPLER_PEBS)
@@ -267,7 +268,7 @@ static ssize_t pebs_events_store(struct kobject *k, struct kobj_attribute *a,
 	if (!err)
 		err = -EOPNOTSUPP;
 out:
-	mutex_unlock(&htier.lock);
+	htier_resume_round(&htier);
 	htier_kick(&htier);
 	return err ? err : count;
 }
@@ -281,9 +282,9 @@ static ssize_t scope_pids_show(struct kobject *k, struct kobj_attribute *a,
 	int i, len = 0;
 
 	mutex_lock(&htier.lock);
-	for (i = 0; i < htier.nr_scope_pids; i++)
+	for (i = 0; i < htier.set.nr_scope_pids; i++)
 		len += sysfs_emit_at(buf, len, "%s%d", i ? "," : "",
-				     htier.scope_pids[i]);
+				     htier.set.scope_pids[i]);
 	len += sysfs_emit_at(buf, len, "\n");
 	mutex_unlock(&htier.lock);
 	return len;
@@ -293,7 +294,7 @@ static ssize_t scope_pids_show(struct kobject *k, struct kobj_attribute *a,
 static ssize_t scope_pids_store(struct kobject *k, struct kobj_attribute *a,
 				const char *buf, size_t count)
 {
-	pid_t pids[ARRAY_SIZE(htier.scope_pids)];
+	pid_t pids[ARRAY_SIZE(htier.set.scope_pids)];
 	char *copy, *cur, *tok;
 	u32 n = 0;
 	int err = 0;
@@ -322,8 +323,8 @@ static ssize_t scope_pids_store(struct kobject *k, struct kobj_attribute *a,
 		return err;
 apply:
 	mutex_lock(&htier.lock);
-	memcpy(htier.scope_pids, pids, n * sizeof(pids[0]));
-	htier.nr_scope_pids = n;
+	memcpy(htier.set.scope_pids, pids, n * sizeof(pids[0]));
+	htier.set.nr_scope_pids = n;
 	mutex_unlock(&htier.lock);
 	htier_kick(&htier);
 	return count;
@@ -372,6 +373,7 @@ static struct attribute *htier_attrs[] = {
 	&migrate_max_mbps_attr.attr,
 	&migrate_batch_pages_attr.attr,
 	&abit_window_ms_attr.attr,
+	&cpu_permil_attr.attr,
 	&pebs_sample_period_attr.attr,
 	&pebs_cpu_permil_attr.attr,
 	&pebs_events_attr.attr,
@@ -442,6 +444,16 @@ HTIER_STAT_SNAPSHOT(managed_processes);
 HTIER_STAT_SNAPSHOT(last_round_us);
 HTIER_STAT_SNAPSHOT(last_migrate_us);
 HTIER_STAT_SNAPSHOT(table_full);
+HTIER_STAT_SNAPSHOT(tracked_regions);
+HTIER_STAT_SNAPSHOT(table_bytes);
+HTIER_STAT_SNAPSHOT(coverage_permil);
+HTIER_STAT_SNAPSHOT(thread_cpu_permil);
+HTIER_STAT_SNAPSHOT(track_us_total);
+HTIER_STAT_SNAPSHOT(ptes_scanned);
+HTIER_STAT_SNAPSHOT(pmds_read);
+HTIER_STAT_SNAPSHOT(pmds_idle);
+HTIER_STAT_SNAPSHOT(lock_yields);
+HTIER_STAT_SNAPSHOT(full_passes);
 
 static ssize_t hotness_histogram_show(struct kobject *k,
 				      struct kobj_attribute *a, char *buf)
@@ -483,6 +495,16 @@ static struct attribute *htier_stats_attrs[] = {
 	&last_round_us_attr.attr,
 	&last_migrate_us_attr.attr,
 	&table_full_attr.attr,
+	&tracked_regions_attr.attr,
+	&table_bytes_attr.attr,
+	&coverage_permil_attr.attr,
+	&thread_cpu_permil_attr.attr,
+	&track_us_total_attr.attr,
+	&ptes_scanned_attr.attr,
+	&pmds_read_attr.attr,
+	&pmds_idle_attr.attr,
+	&lock_yields_attr.attr,
+	&full_passes_attr.attr,
 	NULL,
 };
 

@@ -1,15 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * htier page-table walker: visits the present anonymous pages of every
- * managed address space, records each page's tier (from its node) in the
- * hotness table and, for the accessed-bit sampler, reads and clears the
- * accessed bit as one access sample.
+ * htier page-table walker: visits the present anonymous pages of the managed
+ * address spaces, one PTE table (one hotness region) at a time, records each
+ * page's tier (from its node) and, for the accessed-bit sampler, reads or
+ * clears the accessed bits.
+ *
+ * Cost follows the active set.  x86 sets the accessed bit of every paging
+ * entry a hardware walk goes through, non-leaf PMD entries included (MGLRU's
+ * arch_has_hw_nonleaf_pmd_young(); QEMU TCG's walker does the same).  When
+ * the walker clears a PTE table's accessed bits it clears the PMD entry's
+ * bit too, and after the round's one TLB flush any access under that PMD
+ * sets it again; so a PMD entry found old means none of its 512 pages was
+ * touched since: the walk notes its region as idle and moves on without
+ * reading the table.  An idle region is still read every
+ * HTIER_VERIFY_IDLE_WALKS walks, which catches pages freed or moved by
+ * others without an access.
+ *
+ * Bounded work: a walk stops at a deadline (the CPU budget) and the next
+ * one resumes from a cursor, so large address spaces are covered over
+ * several rounds; the mmap lock is given up after HTIER_LOCK_BATCH PTE
+ * tables and whenever a writer waits for it.
  *
  * It walks the tables itself rather than with apply_to_existing_page_range(),
  * which refuses PMD-mapped THPs (and walk_page_range() is not exported): a
  * PMD-mapped THP is one HTIER_PAGE_HUGE entry sampled by the PMD's accessed
- * bit.  Hugetlb, VM_IO/PFNMAP and file mappings are not managed.  The mmap
- * lock is held for read and dropped whenever the thread should reschedule.
+ * bit.  Hugetlb, VM_IO/PFNMAP and file mappings are not managed.
  */
 #define pr_fmt(fmt) "htier: " fmt
 
@@ -17,17 +32,32 @@
 #include <linux/huge_mm.h>
 #include <linux/hugetlb.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/mmap_lock.h>
 #include <linux/pgtable.h>
 #include <linux/sched/mm.h>
 #include <linux/smp.h>
 #include <asm/tlbflush.h>
 #include "htier.h"
 
+/* An idle region's PTE table is read anyway every this many walks. */
+#define HTIER_VERIFY_IDLE_WALKS	64
+/* PTE tables read (or 16x as many skipped) per hold of the mmap lock. */
+#define HTIER_LOCK_BATCH	16
+/* PMD entries between two looks at the clock. */
+#define HTIER_CLOCK_EVERY	8
+
 struct htier_walk {
 	struct htier_ctx *ctx;
-	u32 slot;
 	enum htier_walk_mode mode;
-	u64 young;
+	u32 slot;
+	struct htier_mm *ms;
+	u64 deadline_ns;	/* 0: no deadline */
+	u32 since_clock;
+	u32 since_unlock;	/* work units since the mmap lock was taken */
+	bool stop;		/* deadline passed, or the round was aborted */
+	bool cleared;		/* accessed bits were cleared: flush */
+	struct htier_walk_stats st;
 };
 
 static bool htier_vma_managed(struct vm_area_struct *vma)
@@ -36,60 +66,116 @@ static bool htier_vma_managed(struct vm_area_struct *vma)
 	       !(vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP));
 }
 
-static void htier_walk_record(struct htier_walk *w, unsigned long addr,
-			      struct page *page, bool young, u8 flags)
+static inline bool htier_walk_clears(const struct htier_walk *w)
+{
+	return w->mode == HTIER_WALK_CLEAR || w->mode == HTIER_WALK_SAMPLE_CLEAR;
+}
+
+static inline bool htier_walk_samples(const struct htier_walk *w)
+{
+	return w->mode == HTIER_WALK_SAMPLE || w->mode == HTIER_WALK_SAMPLE_CLEAR;
+}
+
+/* The walk that sets coverage (the sample walk repeats the clear walk's). */
+static inline bool htier_walk_covers(const struct htier_walk *w)
+{
+	return w->mode != HTIER_WALK_SAMPLE;
+}
+
+static void htier_walk_tick(struct htier_walk *w, u32 units)
+{
+	w->since_unlock += units;
+	w->since_clock += units;
+	if (w->since_clock < HTIER_CLOCK_EVERY)
+		return;
+	w->since_clock = 0;
+	if ((w->deadline_ns && ktime_get_ns() > w->deadline_ns) ||
+	    READ_ONCE(w->ctx->abort_round) || kthread_should_stop())
+		w->stop = true;
+}
+
+/*
+ * Start a region visit, creating the region on first use.  Return: the
+ * region, or NULL (not trackable now: table pressure, counted in table_full).
+ */
+static struct htier_region *htier_walk_region(struct htier_walk *w,
+					      struct htier_region *r,
+					      unsigned long addr, bool huge)
+{
+	if (!r)
+		r = htier_table_region(&w->ctx->table,
+				       htier_key(w->slot, addr >> PAGE_SHIFT),
+				       true);
+	if (r)
+		htier_region_visit_begin(&w->ctx->table, r, huge);
+	return r;
+}
+
+static void htier_walk_page(struct htier_walk *w, struct htier_region *r,
+			    u32 idx, struct page *page, bool young)
 {
 	enum htier_tier tier = htier_node_tier(w->ctx, page_to_nid(page));
-	bool sample = young && w->mode == HTIER_WALK_SAMPLE;
+	bool sample = young && htier_walk_samples(w);
 
-	htier_table_record(&w->ctx->table,
-			   htier_key(w->slot, addr >> PAGE_SHIFT), sample, tier,
-			   flags);
-	if (young)
-		w->young++;
-	if (sample)
+	htier_region_record(&w->ctx->table, r, idx, sample, tier);
+	w->st.pages++;
+	if (sample) {
+		w->st.young++;
 		htier_count_sample(w->ctx, tier);
+	}
 }
 
 /* A PMD-mapped THP: one entry, sampled by the PMD's accessed bit. */
 static void htier_walk_huge_pmd(struct htier_walk *w,
 				struct vm_area_struct *vma, pmd_t *pmdp,
-				unsigned long addr)
+				unsigned long addr, struct htier_region *r)
 {
 	spinlock_t *ptl = pmd_lock(vma->vm_mm, pmdp);
 	pmd_t pmd = *pmdp;
 	bool young;
 
-	if (!pmd_present(pmd) || !pmd_trans_huge(pmd)) {
-		spin_unlock(ptl);
-		return;
-	}
-	if (!PageAnon(pmd_page(pmd))) {	/* the huge zero page */
+	if (!pmd_present(pmd) || !pmd_trans_huge(pmd) ||
+	    !PageAnon(pmd_page(pmd))) {	/* gone, or the huge zero page */
 		spin_unlock(ptl);
 		return;
 	}
 	young = pmd_young(pmd);
-	if (young && w->mode != HTIER_WALK_RESIDENCY)
-		clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmdp);
-	htier_walk_record(w, addr & HPAGE_PMD_MASK, pmd_page(pmd), young,
-			  HTIER_PAGE_HUGE);
+	r = htier_walk_region(w, r, addr, true);
+	if (r) {
+		if (young && htier_walk_clears(w)) {
+			clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmdp);
+			w->cleared = true;
+		}
+		htier_walk_page(w, r, 0, pmd_page(pmd), young);
+	}
 	spin_unlock(ptl);
+	if (r)
+		htier_region_visit_end(&w->ctx->table, r);
 }
 
-static void htier_walk_ptes(struct htier_walk *w, struct vm_area_struct *vma,
-			    pmd_t *pmdp, unsigned long addr, unsigned long end)
+/*
+ * Read one PTE table.  @mask, if not NULL, says which of its pages lie in
+ * managed VMAs (a VMA boundary inside the table); others are not recorded,
+ * so the visit forgets them.
+ */
+static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
+			    pmd_t *pmdp, unsigned long base,
+			    const unsigned long *mask, struct htier_region *r)
 {
 	spinlock_t *ptl;
 	pte_t *start, *ptep;
+	u32 idx;
 
-	start = ptep = pte_offset_map_lock(vma->vm_mm, pmdp, addr, &ptl);
-	for (; addr < end; addr += PAGE_SIZE, ptep++) {
+	if (r)
+		htier_region_visit_begin(&w->ctx->table, r, false);
+	start = ptep = pte_offset_map_lock(mm, pmdp, base, &ptl);
+	for (idx = 0; idx < PTRS_PER_PTE; idx++, ptep++) {
 		pte_t pte = *ptep;
 		unsigned long pfn;
 		struct page *page;
 		bool young;
 
-		if (!pte_present(pte))
+		if (!pte_present(pte) || (mask && !test_bit(idx, mask)))
 			continue;
 		pfn = pte_pfn(pte);
 		if (is_zero_pfn(pfn) || !pfn_valid(pfn))
@@ -102,89 +188,182 @@ static void htier_walk_ptes(struct htier_walk *w, struct vm_area_struct *vma,
 		 */
 		if (!PageAnon(page) || PageCompound(page))
 			continue;
+		if (!r) {
+			r = htier_walk_region(w, NULL, base, false);
+			if (!r)
+				break;
+		}
 		young = pte_young(pte);
-		if (young && w->mode != HTIER_WALK_RESIDENCY)
+		if (young && htier_walk_clears(w)) {
 			clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)ptep);
-		htier_walk_record(w, addr, page, young, 0);
+			w->cleared = true;
+		}
+		htier_walk_page(w, r, idx, page, young);
 	}
 	pte_unmap_unlock(start, ptl);
+	w->st.ptes += PTRS_PER_PTE;
+	if (r)
+		htier_region_visit_end(&w->ctx->table, r);
 }
 
-/* Walk [addr, end) of @vma, one PMD at a time; return where it stopped. */
-static unsigned long htier_walk_range(struct htier_walk *w,
-				      struct vm_area_struct *vma,
-				      unsigned long addr, unsigned long end)
+/*
+ * One PMD entry, at @base.  An old (not accessed) entry is skipped when its
+ * region is known, or when this address space was covered once already (so
+ * it holds no tracked page, and no page came without an access); an idle
+ * region is still read every HTIER_VERIFY_IDLE_WALKS walks.
+ */
+static void htier_walk_pmd(struct htier_walk *w, struct mm_struct *mm,
+			   pmd_t *pmdp, unsigned long base,
+			   const unsigned long *mask)
 {
-	struct mm_struct *mm = vma->vm_mm;
-	unsigned long next;
+	struct htier_table *t = &w->ctx->table;
+	pmd_t pmd = READ_ONCE(*pmdp);
+	struct htier_region *r;
+	bool young;
 
-	for (; addr < end; addr = next) {
-		pgd_t *pgd;
-		p4d_t *p4d;
-		pud_t *pud;
-		pmd_t *pmdp, pmd;
-
-		next = pmd_addr_end(addr, end);
-		pgd = pgd_offset(mm, addr);
-		if (pgd_none(*pgd) || pgd_bad(*pgd)) {
-			next = pgd_addr_end(addr, end);
-			continue;
-		}
-		p4d = p4d_offset(pgd, addr);
-		if (p4d_none(*p4d) || p4d_bad(*p4d)) {
-			next = p4d_addr_end(addr, end);
-			continue;
-		}
-		pud = pud_offset(p4d, addr);
-		if (pud_none(*pud) || pud_bad(*pud) || pud_leaf(*pud)) {
-			next = pud_addr_end(addr, end);
-			continue;
-		}
-		pmdp = pmd_offset(pud, addr);
-		pmd = READ_ONCE(*pmdp);
-		if (pmd_none(pmd))
-			continue;
-		if (pmd_trans_huge(pmd)) {
-			htier_walk_huge_pmd(w, vma, pmdp, addr);
-			continue;
-		}
-		/*
-		 * A PTE table stays put under the mmap read lock (collapsing
-		 * it takes the lock for write), so the value read is stable.
-		 */
-		if (!pmd_present(pmd) || pmd_bad(pmd))
-			continue;
-		htier_walk_ptes(w, vma, pmdp, addr, next);
-		if (need_resched())
-			return next;
+	if (pmd_none(pmd) || !pmd_present(pmd))
+		return;
+	young = pmd_young(pmd);
+	r = htier_table_region(t, htier_key(w->slot, base >> PAGE_SHIFT), false);
+	if (!young && w->mode != HTIER_WALK_RESIDENCY &&
+	    (r ? r->idle_walks < HTIER_VERIFY_IDLE_WALKS || !htier_walk_covers(w)
+	       : w->ms->passes > 0)) {
+		if (r && htier_walk_covers(w))
+			htier_region_note_idle(t, r);
+		if (r)
+			w->st.pages += r->nr_tracked;
+		w->st.pmds_idle++;
+		htier_walk_tick(w, 1);
+		return;
 	}
-	return end;
+	if (pmd_trans_huge(pmd)) {
+		struct vm_area_struct *vma = find_vma(mm, base);
+
+		if (vma && !mask)
+			htier_walk_huge_pmd(w, vma, pmdp, base, r);
+		w->st.pmds_read++;
+		htier_walk_tick(w, HTIER_LOCK_BATCH);
+		return;
+	}
+	/*
+	 * A PTE table stays put under the mmap read lock in 6.1 (collapsing
+	 * or freeing it takes the lock for write), so the value read is
+	 * stable.
+	 */
+	if (pmd_bad(pmd))
+		return;
+	if (young && htier_walk_clears(w)) {
+		/* Before the PTEs: an access from now on sets it again. */
+		clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmdp);
+		w->cleared = true;
+	}
+	htier_walk_ptes(w, mm, pmdp, base, mask, r);
+	w->st.pmds_read++;
+	htier_walk_tick(w, HTIER_LOCK_BATCH);
 }
 
-static void htier_walk_mm(struct htier_walk *w, struct mm_struct *mm)
+/* The PMD entry of @addr, or NULL; *next: where the next lookup starts. */
+static pmd_t *htier_find_pmd(struct mm_struct *mm, unsigned long addr,
+			     unsigned long *next)
 {
-	struct vm_area_struct *vma;
-	unsigned long addr = 0;
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
 
+	*next = (addr & PMD_MASK) + PMD_SIZE;
+	if (pgd_none(*pgd) || pgd_bad(*pgd)) {
+		*next = pgd_addr_end(addr, ULONG_MAX);
+		return NULL;
+	}
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d) || p4d_bad(*p4d)) {
+		*next = p4d_addr_end(addr, ULONG_MAX);
+		return NULL;
+	}
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud) || pud_bad(*pud) || pud_leaf(*pud)) {
+		*next = pud_addr_end(addr, ULONG_MAX);
+		return NULL;
+	}
+	return pmd_offset(pud, addr);
+}
+
+/*
+ * Which pages of the PMD range at @base lie in managed VMAs.  Return: 0
+ * none, 1 all (one managed VMA covers it), 2 some (set in @mask).
+ */
+static int htier_pmd_managed(struct mm_struct *mm, unsigned long base,
+			     struct vm_area_struct *vma, unsigned long *mask)
+{
+	unsigned long end = base + PMD_SIZE;
+	int some = 0;
+
+	if (vma->vm_start <= base && vma->vm_end >= end)
+		return htier_vma_managed(vma) ? 1 : 0;
+	bitmap_zero(mask, PTRS_PER_PTE);
+	for (; vma && vma->vm_start < end; vma = find_vma(mm, vma->vm_end)) {
+		unsigned long s = max(vma->vm_start, base);
+		unsigned long e = min(vma->vm_end, end);
+
+		if (!htier_vma_managed(vma) || s >= e)
+			continue;
+		bitmap_set(mask, (s - base) >> PAGE_SHIFT, (e - s) >> PAGE_SHIFT);
+		some = 2;
+	}
+	return some;
+}
+
+/*
+ * Walk @mm from *addr until its end or until the walk must stop; *addr is
+ * where to resume.  Return: true if the end of the address space was
+ * reached.
+ */
+static bool htier_walk_mm(struct htier_walk *w, struct mm_struct *mm,
+			  unsigned long *addr, unsigned long stop_at)
+{
+	DECLARE_BITMAP(mask, PTRS_PER_PTE);
+	unsigned long base = *addr & PMD_MASK;
+	bool done = false;
+
+	/* Waiting behind a writer delays htier, not the tenant. */
 	mmap_read_lock(mm);
-	while ((vma = find_vma(mm, addr)) != NULL) {
-		unsigned long start = max(addr, vma->vm_start);
+	w->since_unlock = 0;
+	while (!w->stop && base < stop_at) {
+		struct vm_area_struct *vma = find_vma(mm, base);
+		unsigned long next;
+		pmd_t *pmdp;
+		int managed;
 
-		if (!htier_vma_managed(vma)) {
-			addr = vma->vm_end;
+		if (!vma) {
+			done = true;
+			break;
+		}
+		if (vma->vm_start >= base + PMD_SIZE) {
+			base = vma->vm_start & PMD_MASK;
 			continue;
 		}
-		addr = htier_walk_range(w, vma, start, vma->vm_end);
-		if (addr < vma->vm_end || need_resched()) {
+		managed = htier_pmd_managed(mm, base, vma, mask);
+		pmdp = managed ? htier_find_pmd(mm, base, &next) : NULL;
+		if (!managed)
+			next = base + PMD_SIZE;
+		if (pmdp)
+			htier_walk_pmd(w, mm, pmdp, base,
+				       managed == 2 ? mask : NULL);
+		base = max(next, base + PMD_SIZE);
+		if (w->since_unlock >= HTIER_LOCK_BATCH * HTIER_LOCK_BATCH ||
+		    mmap_lock_is_contended(mm) || need_resched()) {
 			/* Let page faults and mmap writers in. */
+			if (mmap_lock_is_contended(mm))
+				w->st.lock_yields++;
 			mmap_read_unlock(mm);
 			cond_resched();
-			if (kthread_should_stop())
-				return;
 			mmap_read_lock(mm);
+			w->since_unlock = 0;
 		}
 	}
 	mmap_read_unlock(mm);
+	*addr = done ? 0 : min(base, stop_at);
+	return done || base >= TASK_SIZE_MAX;
 }
 
 static void htier_flush_tlb_local(void *unused)
@@ -192,36 +371,106 @@ static void htier_flush_tlb_local(void *unused)
 	__flush_tlb_all();
 }
 
+/*
+ * After clearing accessed bits: the next access to those pages must walk
+ * the tables again and set the bits, on every CPU, including one that
+ * switches back to the mm later with its entries still cached under an
+ * old PCID.  The narrower ways (flush_tlb_mm_range(), flush_tlb_local(),
+ * bumping the mm's TLB generation) are hidden from modules in 6.1
+ * (#ifndef MODULE in asm/tlbflush.h), so this is the exported full flush,
+ * once per walk, and only when a bit was cleared.  x86 reclaim skips the
+ * flush; a sampler cannot.
+ */
+static void htier_flush_tlb(void)
+{
+	on_each_cpu(htier_flush_tlb_local, NULL, 1);
+}
+
 /**
- * htier_walk_all() - walk every managed address space once
- * @ctx: the module context, lock held
+ * htier_walk_all() - walk the managed address spaces from a cursor
+ * @ctx: the module context (thread only)
  * @mode: HTIER_WALK_RESIDENCY records each page's tier only;
  *	HTIER_WALK_CLEAR also clears accessed bits (starting a sampling
  *	window); HTIER_WALK_SAMPLE takes each set accessed bit as one access
- *	(and clears it)
+ *	and clears nothing; HTIER_WALK_SAMPLE_CLEAR does both in one walk
+ * @from: where to start
+ * @to: where to stop: the cursor a previous walk stopped at (the sample
+ *	walk covers exactly what the clear walk covered), or @from to go
+ *	round once
+ * @deadline_ns: ktime to stop at, 0 for none
+ * @st: statistics of the walk, added to
  *
- * Records every page with the table's current epoch: pages not seen in
- * recent epochs are expired by the caller.  After clearing accessed bits it
- * flushes the TLBs once, so that the next access to a page sets its bit
- * again (x86 reclaim skips this flush; a sampler cannot).
+ * Visits slots in order, each address space from the cursor's address to
+ * its end (or @to), and wraps around.  Flushes the TLB once, if it
+ * cleared a bit.
  *
- * Return: the number of pages found accessed.
+ * Return: where the walk stopped (the next walk's start); equal to @from
+ * when it went round once.
  */
-u64 htier_walk_all(struct htier_ctx *ctx, enum htier_walk_mode mode)
+struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
+				   enum htier_walk_mode mode,
+				   struct htier_cursor from,
+				   struct htier_cursor to, u64 deadline_ns,
+				   struct htier_walk_stats *st)
 {
-	struct htier_walk w = { .ctx = ctx, .mode = mode };
-	u32 i;
+	struct htier_walk w = { .ctx = ctx, .mode = mode,
+				.deadline_ns = deadline_ns };
+	struct htier_cursor cur = from;
+	u64 t0 = ktime_get_ns();
+	bool first = true;
 
-	for (i = 0; i < HTIER_MAX_MMS && !kthread_should_stop(); i++) {
-		struct mm_struct *mm = htier_scope_get_mm(ctx, i + 1);
+	while (!w.stop) {
+		unsigned long stop_at = TASK_SIZE_MAX;
+		struct mm_struct *mm;
+		bool last, done;
 
-		if (!mm)
+		if (!first && cur.slot == to.slot && cur.addr == to.addr)
+			break;
+		/* The end cursor's own address space: walk up to it. */
+		last = cur.slot == to.slot && to.addr &&
+		       (!first || to.addr > cur.addr);
+		if (last)
+			stop_at = to.addr;
+		first = false;
+		mm = htier_scope_get_mm(ctx, cur.slot);
+		if (!mm) {
+			if (last) {
+				cur = to;
+				break;
+			}
+			cur.slot = cur.slot % HTIER_MAX_MMS + 1;
+			cur.addr = 0;
 			continue;
-		w.slot = i + 1;
-		htier_walk_mm(&w, mm);
+		}
+		w.slot = cur.slot;
+		w.ms = &ctx->mms[cur.slot - 1];
+		if (!cur.addr && htier_walk_covers(&w))
+			w.ms->pass_start_epoch = ctx->table.epoch;
+		done = htier_walk_mm(&w, mm, &cur.addr, stop_at);
 		mmput(mm);
+		if (done && htier_walk_covers(&w)) {
+			ctx->slot_verified[cur.slot] = w.ms->pass_start_epoch;
+			w.ms->passes++;
+			w.st.passes++;
+		}
+		if (last && (done || cur.addr >= stop_at)) {
+			cur = to;
+			break;
+		}
+		if (done || !w.stop) {
+			cur.slot = cur.slot % HTIER_MAX_MMS + 1;
+			cur.addr = 0;
+		}
 	}
-	if (mode != HTIER_WALK_RESIDENCY && w.young)
-		on_each_cpu(htier_flush_tlb_local, NULL, 1);
-	return w.young;
+	if (w.cleared)
+		htier_flush_tlb();
+	st->young += w.st.young;
+	st->ptes += w.st.ptes;
+	st->pmds_read += w.st.pmds_read;
+	st->pmds_idle += w.st.pmds_idle;
+	st->lock_yields += w.st.lock_yields;
+	st->passes += w.st.passes;
+	st->pages += w.st.pages;
+	st->ns += ktime_get_ns() - t0;
+	return cur;
 }

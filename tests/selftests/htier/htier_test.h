@@ -90,6 +90,30 @@ static inline int nr_memory_nodes(void)
 	return access("/sys/devices/system/node/node1/meminfo", F_OK) ? 1 : 2;
 }
 
+/* MemFree of @node in bytes, or -1. */
+static inline long long node_free_bytes(int node)
+{
+	char path[96], line[256];
+	long long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo",
+		 node);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "MemFree:");
+
+		if (p) {
+			kb = atoll(p + strlen("MemFree:"));
+			break;
+		}
+	}
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
 static inline double now_s(void)
 {
 	struct timespec ts;
@@ -267,6 +291,12 @@ static inline int htier_manage_self(long long quota_bytes)
 
 	err |= htier_writef("scope_pids", "%lld", getpid());
 	err |= htier_write("scan_interval_ms", "200");
+	/*
+	 * Under QEMU TCG every page-table walk is emulated, 10-50x slower
+	 * than on hardware: the default 1% of a CPU would cover a few MiB
+	 * per round.  These tests are about placement, not the budget.
+	 */
+	err |= htier_write("cpu_permil", "1000");
 	if (quota_bytes < 0)
 		err |= htier_write("quota_bytes", "max");
 	else
@@ -281,7 +311,67 @@ static inline void htier_reset(void)
 	htier_write("scope_pids", "all");
 	htier_write("quota_bytes", "max");
 	htier_write("scan_interval_ms", "500");
+	htier_write("cpu_permil", "10");
 	htier_write("enabled", "1");
+}
+
+/*
+ * The settings a test may change, saved to be put back as they were; files
+ * this module version lacks are skipped.
+ */
+static const char *const htier_saved_files[] = {
+	"scope_pids", "quota_bytes", "scan_interval_ms",
+	"scan_interval_max_ms", "abit_window_ms", "migrate_batch_pages",
+	"cpu_permil",
+	"enabled",	/* last: restored after the others */
+};
+#define HTIER_NR_SAVED	(sizeof(htier_saved_files) / sizeof(htier_saved_files[0]))
+
+struct htier_saved {
+	bool valid;
+	bool have[HTIER_NR_SAVED];
+	char val[HTIER_NR_SAVED][128];
+};
+
+static inline int htier_save(struct htier_saved *s)
+{
+	size_t i;
+	int err;
+
+	s->valid = false;
+	for (i = 0; i < HTIER_NR_SAVED; i++) {
+		err = htier_read(htier_saved_files[i], s->val[i],
+				 sizeof(s->val[i]));
+		if (err && err != -ENOENT)
+			return err;
+		s->have[i] = !err;
+	}
+	s->valid = true;
+	return 0;
+}
+
+/*
+ * Put saved settings back: the module stopped first (so no long round
+ * runs in between), then every setting, `enabled` last.
+ */
+static inline void htier_restore(struct htier_saved *s)
+{
+	size_t i;
+
+	if (!s->valid)
+		return;
+	htier_write("enabled", "0");
+	for (i = 0; i < HTIER_NR_SAVED; i++) {
+		const char *v = s->val[i];
+
+		if (!s->have[i])
+			continue;
+		/* An unrestricted scope reads back empty. */
+		if (!strcmp(htier_saved_files[i], "scope_pids") && !v[0])
+			v = "all";
+		htier_write(htier_saved_files[i], v);
+	}
+	s->valid = false;
 }
 
 #endif /* HTIER_TEST_H */

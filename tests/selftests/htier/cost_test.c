@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * htier's tracking cost follows the active set, not the managed size.
+ *
+ * A managed process holds a large region it touched once and then leaves
+ * alone, and a small region it keeps reading.  The accessed-bit sampler
+ * must find the idle region's PMD entries old (x86 — and QEMU TCG's
+ * walker — set the accessed bit of the non-leaf PMD entry on every
+ * hardware walk, and htier clears it with the PTE bits) and skip those PTE
+ * tables, reading only the active ones; a page table whose pages are
+ * touched again must be read again.  The hotness table must hold the idle
+ * pages all the same (they count in the residency stats), in memory
+ * proportional to the tracked regions.
+ */
+#include "htier_test.h"
+#include "kselftest_harness.h"
+
+#define MIB		(1UL << 20)
+#define IDLE_MIB	192
+#define HOT_MIB		4
+
+FIXTURE(cost) {
+	struct workload w;
+	char *idle;
+};
+
+FIXTURE_SETUP(cost)
+{
+	if (getuid())
+		SKIP(return, "needs root");
+	if (!htier_loaded())
+		SKIP(return, "htier module not loaded");
+	if (nr_memory_nodes() < 2)
+		SKIP(return, "needs a fast and a slow NUMA node");
+	memset(&self->w, 0, sizeof(self->w));
+	self->idle = NULL;
+	ASSERT_EQ(0, htier_write("enabled", "0"));
+	ASSERT_EQ(0, htier_write("sampler", "abit"));
+}
+
+FIXTURE_TEARDOWN(cost)
+{
+	if (self->w.thread)
+		workload_stop(&self->w);
+	htier_write("abit_window_ms", "0");
+	htier_write("scan_interval_max_ms", "4000");
+	htier_write("cpu_permil", "10");
+	htier_reset();
+	if (self->w.base)
+		munmap(self->w.base, self->w.npages * PAGE_SZ);
+	if (self->idle)
+		munmap(self->idle, IDLE_MIB * MIB);
+	free(self->w.is_hot);
+}
+
+struct cost_sample {
+	long long pmds_read, pmds_idle, ptes, rounds, tracked;
+};
+
+static void cost_read(struct cost_sample *c)
+{
+	c->pmds_read = htier_read_ll("stats/pmds_read");
+	c->pmds_idle = htier_read_ll("stats/pmds_idle");
+	c->ptes = htier_read_ll("stats/ptes_scanned");
+	c->rounds = htier_read_ll("stats/rounds");
+	c->tracked = htier_read_ll("stats/tracked_pages");
+}
+
+/*
+ * Idle 192 MiB and a hot 4 MiB in one process: per round, the walks read
+ * about the hot region's PTE tables (2 per walk, a clear and a sample
+ * walk) plus the occasional idle one re-checked, and skip the rest; all
+ * 196 MiB stay tracked.  Then the idle region is touched: its tables are
+ * read again.
+ */
+TEST_F(cost, idle_page_tables_are_skipped_and_found_again)
+{
+	struct cost_sample a, b, c;
+	const size_t idle_pages = IDLE_MIB * MIB / PAGE_SZ;
+	long long reads, idles, per_round, table_bytes;
+	size_t i;
+
+	self->idle = alloc_on_node(IDLE_MIB * MIB, 1);
+	ASSERT_NE(NULL, self->idle);
+	fill_pattern(self->idle, idle_pages);
+	self->w.npages = HOT_MIB * MIB / PAGE_SZ;
+	self->w.base = alloc_on_node(HOT_MIB * MIB, 1);
+	self->w.is_hot = malloc(self->w.npages);
+	ASSERT_NE(NULL, self->w.base);
+	ASSERT_NE(NULL, self->w.is_hot);
+	memset(self->w.is_hot, 1, self->w.npages);
+	fill_pattern(self->w.base, self->w.npages);
+	ASSERT_EQ(0, workload_start(&self->w));
+	/* Fixed window and period: rounds are comparable. */
+	ASSERT_EQ(0, htier_write("abit_window_ms", "20"));
+	ASSERT_EQ(0, htier_write("scan_interval_max_ms", "200"));
+	ASSERT_EQ(0, htier_write("cpu_permil", "1000"));
+	ASSERT_EQ(0, htier_manage_self(-1));
+
+	/* The first pass reads everything; let it and a few rounds go by. */
+	sleep(3);
+	cost_read(&a);
+	sleep(4);
+	cost_read(&b);
+	reads = b.pmds_read - a.pmds_read;
+	idles = b.pmds_idle - a.pmds_idle;
+	per_round = b.rounds > a.rounds ? (b.ptes - a.ptes) / (b.rounds - a.rounds) : -1;
+	TH_LOG("%lld rounds: %lld PTE tables read, %lld skipped idle, %lld PTEs per round, %lld pages tracked",
+	       b.rounds - a.rounds, reads, idles, per_round, b.tracked);
+	ASSERT_GT(b.rounds - a.rounds, 3);
+	/* Every idle table is skipped in most walks ... */
+	EXPECT_GT(idles, (long long)(b.rounds - a.rounds) * (IDLE_MIB / 2) / 2);
+	/* ... and a round reads far fewer PTEs than the 196 MiB hold. */
+	EXPECT_LT(per_round, (long long)(IDLE_MIB + HOT_MIB) * MIB / PAGE_SZ / 4);
+	/* The idle pages are tracked all the same (THPs are one entry). */
+	EXPECT_GE((htier_read_ll("stats/fast_resident_bytes") +
+		   htier_read_ll("stats/slow_resident_bytes")) / (long long)PAGE_SZ,
+		  (long long)(idle_pages + self->w.npages) * 9 / 10);
+	table_bytes = htier_read_ll("stats/table_bytes");
+	TH_LOG("table: %lld bytes for %lld regions", table_bytes,
+	       htier_read_ll("stats/tracked_regions"));
+	/* Proportional to the tracked memory: well under 1% of it here. */
+	EXPECT_LT(table_bytes, (long long)(IDLE_MIB + HOT_MIB) * MIB / 100);
+
+	/* Touch the idle region: its page tables are read again. */
+	for (i = 0; i < idle_pages; i += 64)
+		(void)*(volatile char *)(self->idle + i * PAGE_SZ);
+	sleep(2);
+	cost_read(&c);
+	TH_LOG("after touching the idle region: %lld PTE tables read",
+	       c.pmds_read - b.pmds_read);
+	EXPECT_GE(c.pmds_read - b.pmds_read, IDLE_MIB / 2);
+	EXPECT_EQ(0, check_pattern(self->idle, idle_pages));
+}
+
+TEST_HARNESS_MAIN
