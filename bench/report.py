@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Write bench/RESULTS.md from what bench/run.sh left in bench/results/:
-the simulator's JSON (sim_*.json), the guest runs (vm.json, vm.md, vm_*.png)
-and bench/provisioner/RESULTS.md when it exists.  Goals are checked from the
+the simulator's JSON (sim_*.json), the guest runs (vm.json, vm.md, vm_*.png),
+htierd's cost against managed memory (cost.json, cost.md from
+bench/vm/cost.py) and bench/provisioner/RESULTS.md when it exists.  Goals are checked from the
 numbers, so a rerun rewrites the verdicts too."""
 import argparse
 import datetime
@@ -216,6 +217,32 @@ def vm_section(res, rel, o, verdicts):
                  p["pages"])
 
 
+def cost_section(res, o, verdicts):
+    o.append("## 5. htierd's cost against managed memory (issue 12)\n")
+    cost = load(os.path.join(res, "cost.json"))
+    md = os.path.join(res, "cost.md")
+    if not cost or not os.path.exists(md):
+        o.append("*No cost results (bench/vm/cost.py did not run).*\n")
+        return
+    c = cost["config"]
+    o.append(
+        "htierd's CPU time and time to converge at %s of managed memory "
+        "(one gups region, starting wholly on the slow node), the same %s "
+        "hot set contiguous (hotset) and scattered, for the module as of "
+        "commit %s (**before**) and the working tree's (**after**), run "
+        "side by side in the same guests; %d repetition(s), median "
+        "(min–max). Measured %s (%.0f s of guest time). Full run: "
+        "`bench/vm/cost.py --out bench/results` (~30 min; what `make bench` "
+        "runs); smoke test: `bench/vm/cost.py --quick` (1 repetition, 512M "
+        "and 2G, ~5 min; `BENCH_QUICK=1`).\n" % (
+            ", ".join(c["size_names"]), c["hot"], c["before_rev"], c["reps"],
+            cost.get("generated", "?"), cost.get("wall_s", 0)))
+    with open(md) as f:
+        o.append(f.read())
+    for v in cost.get("verdicts", []):
+        verdicts.append((v["goal"], v["ok"], v["measured"]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", default=os.path.join(TOP, "bench", "results"))
@@ -236,11 +263,15 @@ def main():
     body = []
     sim_section(res, rel, body, verdicts)
     vm_section(res, rel, body, verdicts)
-    o.append("## Goals (issue 4, issue 2) — checked from the numbers below\n")
+    cost_body = []
+    cost_section(res, cost_body, verdicts)
+    o.append("## Goals (issue 4, issue 2, issue 12) — checked from the "
+             "numbers below\n")
     o.append("| goal | met | measured |")
     o.append("|---|---|---|")
     for name, ok, what in verdicts:
-        o.append("| %s | %s | %s |" % (name, "yes" if ok else "**no**", what))
+        o.append("| %s | %s | %s |" % (name, "—" if ok is None else
+                                       "yes" if ok else "**no**", what))
     o.append("")
     notes = os.path.join(TOP, "bench", "NOTES.md")
     o.extend(body)
@@ -258,6 +289,7 @@ def main():
     else:
         o.append("`bench/provisioner/run.sh` has not written "
                  "bench/provisioner/RESULTS.md yet.\n")
+    o.extend(cost_body)
     with open(a.out, "w") as f:
         f.write("\n".join(o) + "\n")
 

@@ -1,9 +1,13 @@
 #!/bin/bash
 # make bench: the simulator comparisons, the QEMU guest comparisons
-# (bench/vm/run.py), the provisioner benchmark if present, then
-# bench/RESULTS.md.  Budget: 20 minutes on a 2-core machine.
-#   BENCH_QUICK=1 bench/run.sh     shorter guest runs (smoke test)
+# (bench/vm/run.py), htierd's cost against managed memory (bench/vm/cost.py),
+# the provisioner benchmark if present, then bench/RESULTS.md.  Budget: about
+# 50 minutes on a 2-core machine (20 for run.py and the rest, 25-30 for
+# cost.py).
+#   BENCH_QUICK=1 bench/run.sh     shorter guest runs (smoke test; cost.py
+#                                  --quick: 1 repetition, 512M and 2G)
 #   BENCH_SKIP_VM=1 bench/run.sh   simulator only
+#   BENCH_SKIP_COST=1 bench/run.sh everything but cost.py
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -38,6 +42,16 @@ if [ -z "${BENCH_SKIP_VM:-}" ]; then
 		python3 bench/vm/run.py --out "$res"
 	fi
 	log "guest runs done"
+	if [ -z "${BENCH_SKIP_COST:-}" ]; then
+		if [ -n "${BENCH_QUICK:-}" ]; then
+			python3 bench/vm/cost.py --out "$res" --quick ||
+				echo "bench: bench/vm/cost.py failed ($?)"
+		else
+			python3 bench/vm/cost.py --out "$res" ||
+				echo "bench: bench/vm/cost.py failed ($?)"
+		fi
+		log "cost runs done"
+	fi
 fi
 
 if [ -x bench/provisioner/run.sh ]; then

@@ -17,7 +17,10 @@
  *   zipf       page popularity follows a Zipf law (pages scattered); the
  *              hot set is the most popular --hot bytes
  * --shift-at moves the hot set to other pages (the next --hot bytes in the
- * model's page order) at the given second.
+ * model's page order) at the given second.  --reset-on-sigusr1 moves the
+ * whole region back to --bind-node whenever gups gets SIGUSR1 (and
+ * --reset-modes may switch the model at the same time), so that one touched
+ * region can serve several runs of a tiering system (bench/vm/cost.py).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +28,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -68,9 +72,16 @@ struct options {
 	long move_bench_pages;	/* > 0: run the move_pages benchmark */
 	bool move_busy;		/* a thread reads the pages while they move */
 	int move_from, move_to;
+	bool reset_on_sigusr1;	/* SIGUSR1: move the region back to bind_node */
+	enum model reset_modes[16];	/* model after the k-th reset */
+	int nr_reset_modes;
+	bool populate;		/* fault the region in with MADV_POPULATE_WRITE */
 };
 
-/* The access model, shared read-only by the threads (gen changes once). */
+/*
+ * The access model, shared read-only by the threads (gen changes once; the
+ * model changes at a --reset-modes reset, while the threads are parked).
+ */
 struct workload {
 	uint8_t *base;
 	uint64_t nr_pages;
@@ -80,6 +91,8 @@ struct workload {
 	double *zipf_cdf;	/* zipf: cdf[r] = P(rank <= r) */
 	_Atomic uint64_t gen;	/* hot-set generation: bumped by a shift */
 	atomic_bool stop;
+	atomic_bool pause;	/* workers park while the model changes */
+	atomic_int parked;
 };
 
 struct worker {
@@ -162,13 +175,22 @@ static void *worker_main(void *arg)
 {
 	struct worker *me = arg;
 	struct workload *w = me->w;
-	const uint64_t nr_cold = w->nr_pages - w->nr_hot;
 	uint64_t rng = me->rng;
 
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		uint64_t gen = atomic_load_explicit(&w->gen,
 						    memory_order_relaxed);
+		uint64_t nr_cold;
 		int i;
+
+		if (atomic_load(&w->pause)) {
+			atomic_fetch_add(&w->parked, 1);
+			while (atomic_load(&w->pause) && !atomic_load(&w->stop))
+				usleep(1000);
+			atomic_fetch_sub(&w->parked, 1);
+			continue;
+		}
+		nr_cold = w->nr_pages - w->nr_hot;
 
 		for (i = 0; i < UPDATE_BATCH; i++) {
 			uint64_t r = xorshift64s(&rng), rank, page;
@@ -205,6 +227,81 @@ static long sys_mbind(void *addr, unsigned long len, int mode,
 	return syscall(SYS_mbind, addr, len, mode, nodemask, maxnode, flags);
 }
 
+static int bind_to(void *p, uint64_t len, int node, unsigned int flags)
+{
+	unsigned long mask[16] = { 0 };
+
+	if (node >= (int)(sizeof(mask) * 8)) {
+		fprintf(stderr, "gups: node %d out of range\n", node);
+		return -1;
+	}
+	mask[node / 64] = 1UL << (node % 64);
+	return sys_mbind(p, len, MPOL_BIND, mask, sizeof(mask) * 8, flags) ?
+	       -errno : 0;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static bool g_populate;
+
+struct populate_part {
+	pthread_t thread;
+	uint8_t *p;
+	uint64_t len;
+	int err;
+};
+
+static void *populate_main(void *arg)
+{
+	struct populate_part *pp = arg;
+
+	pp->err = madvise(pp->p, pp->len, MADV_POPULATE_WRITE) ? errno : 0;
+	return NULL;
+}
+
+/*
+ * --populate: fault the region in from the kernel (MADV_POPULATE_WRITE,
+ * Linux 5.14), one slice per online CPU in parallel, instead of a write to
+ * every page from user space: under an emulator (QEMU TCG), where each
+ * user page fault is an emulated exception, about twice as fast.  Returns
+ * 0, or -1 if the kernel cannot (the caller then touches the pages).
+ */
+static int populate(uint8_t *p, uint64_t len)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN), i;
+	struct populate_part parts[64];
+	uint64_t slice, off = 0;
+	int err = 0;
+
+	if (n < 1)
+		n = 1;
+	if (n > 64)
+		n = 64;
+	slice = ((len / n) + (2UL << 20) - 1) & ~((2UL << 20) - 1);
+	for (i = 0; i < n && off < len; i++, off += slice) {
+		parts[i].p = p + off;
+		parts[i].len = len - off < slice ? len - off : slice;
+		if (pthread_create(&parts[i].thread, NULL, populate_main,
+				   &parts[i]))
+			populate_main(&parts[i]), parts[i].thread = 0;
+	}
+	n = i;
+	for (i = 0; i < n; i++) {
+		if (parts[i].thread)
+			pthread_join(parts[i].thread, NULL);
+		if (parts[i].err)
+			err = parts[i].err;
+	}
+	if (err) {
+		fprintf(stderr, "gups: MADV_POPULATE_WRITE: %s (touching "
+			"instead)\n", strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Allocate @len bytes, placed on @node if @node >= 0: mbind(MPOL_BIND) for
  * the first touch, then back to the default policy so that the tiering
@@ -212,9 +309,9 @@ static long sys_mbind(void *addr, unsigned long len, int mode,
  */
 static uint8_t *alloc_region(uint64_t len, int node, bool thp)
 {
-	unsigned long mask[16] = { 0 };
 	uint8_t *p;
 	uint64_t off;
+	int err;
 
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -225,20 +322,16 @@ static uint8_t *alloc_region(uint64_t len, int node, bool thp)
 	if (madvise(p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
 		perror("gups: madvise (THP setting ignored)");
 	if (node >= 0) {
-		if (node >= (int)(sizeof(mask) * 8)) {
-			fprintf(stderr, "gups: node %d out of range\n", node);
-			return NULL;
-		}
-		mask[node / 64] = 1UL << (node % 64);
-		if (sys_mbind(p, len, MPOL_BIND, mask, sizeof(mask) * 8,
-			      MPOL_MF_STRICT | MPOL_MF_MOVE)) {
+		err = bind_to(p, len, node, MPOL_MF_STRICT | MPOL_MF_MOVE);
+		if (err) {
 			fprintf(stderr, "gups: mbind to node %d: %s\n", node,
-				strerror(errno));
+				strerror(-err));
 			return NULL;
 		}
 	}
-	for (off = 0; off < len; off += PAGE_SIZE)
-		p[off] = 1;
+	if (!g_populate || populate(p, len))
+		for (off = 0; off < len; off += PAGE_SIZE)
+			p[off] = 1;
 	if (node >= 0 && sys_mbind(p, len, MPOL_DEFAULT, NULL, 0, 0))
 		perror("gups: mbind(MPOL_DEFAULT)");
 	return p;
@@ -326,6 +419,14 @@ static int measure(struct sampler *s, const struct workload *w,
 	pl->fast_share = total > 0 ? share / total : 0;
 	pl->unknown = s->n ? (double)unknown / s->n : 0;
 	return 0;
+}
+
+static volatile sig_atomic_t reset_requested;
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+	reset_requested = 1;
 }
 
 static double now_s(void)
@@ -418,6 +519,13 @@ static void usage(FILE *f)
 "                          --move-from (1) to --move-to (0), then exit\n"
 "      --move-busy         ... while another thread reads the pages (as a\n"
 "                          tiering system moves a running program's pages)\n"
+"      --populate          fault the region in with MADV_POPULATE_WRITE, in\n"
+"                          parallel (faster under emulation)\n"
+"      --reset-on-sigusr1  on SIGUSR1, move the region back to --bind-node\n"
+"                          (mbind MPOL_MF_MOVE, then the default policy\n"
+"                          again) and print a \"reset\" line\n"
+"      --reset-modes LIST  the k-th reset also switches to the k-th model of\n"
+"                          LIST (comma-separated)\n"
 "\n"
 "examples:\n"
 "  gups --bind-node 1 --duration 30 --json\n"
@@ -427,7 +535,7 @@ static void usage(FILE *f)
 
 enum { OPT_THETA = 256, OPT_SHIFT, OPT_BIND, OPT_FAST, OPT_SAMPLE, OPT_THP,
        OPT_SEED, OPT_JSON, OPT_MOVE, OPT_MOVE_FROM, OPT_MOVE_TO,
-       OPT_MOVE_BUSY };
+       OPT_MOVE_BUSY, OPT_RESET, OPT_POPULATE, OPT_RESET_MODES };
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -450,6 +558,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "move-from", required_argument, NULL, OPT_MOVE_FROM },
 		{ "move-to", required_argument, NULL, OPT_MOVE_TO },
 		{ "move-busy", no_argument, NULL, OPT_MOVE_BUSY },
+		{ "reset-on-sigusr1", no_argument, NULL, OPT_RESET },
+		{ "populate", no_argument, NULL, OPT_POPULATE },
+		{ "reset-modes", required_argument, NULL, OPT_RESET_MODES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -520,6 +631,33 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_MOVE_BUSY:
 			o->move_busy = true;
 			break;
+		case OPT_RESET:
+			o->reset_on_sigusr1 = true;
+			break;
+		case OPT_POPULATE:
+			o->populate = true;
+			break;
+		case OPT_RESET_MODES: {
+			char *list = strdup(optarg), *tok, *save = NULL;
+
+			o->nr_reset_modes = 0;
+			if (!list)
+				return -1;
+			for (tok = strtok_r(list, ",", &save); tok && !bad;
+			     tok = strtok_r(NULL, ",", &save)) {
+				bad = 1;
+				for (l = 0; l < 4; l++) {
+					if (!strcmp(tok, model_names[l]) &&
+					    o->nr_reset_modes < 16) {
+						o->reset_modes[o->nr_reset_modes++] =
+							(enum model)l;
+						bad = 0;
+					}
+				}
+			}
+			free(list);
+			break;
+		}
 		case OPT_MOVE_TO:
 			bad = parse_int(optarg, 0, 1023, &l);
 			o->move_to = (int)l;
@@ -532,6 +670,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 				optarg ? optarg : "");
 			return -1;
 		}
+	}
+	if (o->reset_on_sigusr1 && o->bind_node < 0) {
+		fprintf(stderr, "gups: --reset-on-sigusr1 needs --bind-node\n");
+		return -1;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "gups: unexpected argument: %s\n", argv[optind]);
@@ -654,19 +796,24 @@ static int move_bench(const struct options *o)
 	return 0;
 }
 
-static int setup_workload(struct workload *w, const struct options *o)
+/* The hot set and page order of @model over the region's w->nr_pages. */
+static int setup_model(struct workload *w, const struct options *o,
+		       enum model model)
 {
 	uint64_t seed = o->seed, i;
 
-	w->nr_pages = o->size_bytes / PAGE_SIZE;
-	w->nr_hot = o->model == MODEL_UNIFORM ? w->nr_pages :
+	free(w->perm);
+	free(w->zipf_cdf);
+	w->perm = NULL;
+	w->zipf_cdf = NULL;
+	w->nr_hot = model == MODEL_UNIFORM ? w->nr_pages :
 		    o->hot_bytes / PAGE_SIZE;
-	if (o->model == MODEL_UNIFORM)
+	if (model == MODEL_UNIFORM)
 		w->p_hot = 1;
 	else
 		w->p_hot = o->weight * w->nr_hot /
 			   (o->weight * w->nr_hot + (w->nr_pages - w->nr_hot));
-	if (o->model == MODEL_SCATTERED || o->model == MODEL_ZIPF) {
+	if (model == MODEL_SCATTERED || model == MODEL_ZIPF) {
 		w->perm = malloc(w->nr_pages * sizeof(*w->perm));
 		if (!w->perm)
 			return -1;
@@ -680,7 +827,7 @@ static int setup_workload(struct workload *w, const struct options *o)
 			w->perm[j] = tmp;
 		}
 	}
-	if (o->model == MODEL_ZIPF) {
+	if (model == MODEL_ZIPF) {
 		double sum = 0;
 
 		w->zipf_cdf = malloc(w->nr_pages * sizeof(*w->zipf_cdf));
@@ -695,6 +842,14 @@ static int setup_workload(struct workload *w, const struct options *o)
 		w->zipf_cdf[w->nr_pages - 1] = 1.0;
 		w->p_hot = w->zipf_cdf[w->nr_hot - 1];
 	}
+	return 0;
+}
+
+static int setup_workload(struct workload *w, const struct options *o)
+{
+	w->nr_pages = o->size_bytes / PAGE_SIZE;
+	if (setup_model(w, o, o->model))
+		return -1;
 	w->base = alloc_region(w->nr_pages * PAGE_SIZE, o->bind_node, o->thp);
 	return w->base ? 0 : -1;
 }
@@ -723,14 +878,24 @@ int main(int argc, char **argv)
 	uint64_t last_total = 0, total = 0;
 	double start, last_t, shift_t = -1;
 	bool shifted = false;
-	int i, sec;
+	int i, sec, nr_resets = 0;
 
 	if (parse_options(argc, argv, &o))
 		return 2;
 	if (o.threads < 1)
 		o.threads = 1;
+	g_populate = o.populate;
 	if (o.move_bench_pages > 0)
 		return move_bench(&o);
+	if (o.reset_on_sigusr1) {
+		/* Before anything is printed: a SIGUSR1 sent as soon as the
+		 * config line appears must not kill gups. */
+		struct sigaction sa = { .sa_handler = on_sigusr1,
+					.sa_flags = SA_RESTART };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 
 	g_model = o.model;
 	if (setup_workload(&w, &o))
@@ -821,6 +986,39 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		last_total = total;
 		last_t = t;
+		if (reset_requested) {
+			uint64_t len = w.nr_pages * PAGE_SIZE;
+			double t0 = now_s();
+			int err;
+
+			reset_requested = 0;
+			if (nr_resets < o.nr_reset_modes &&
+			    o.reset_modes[nr_resets] != o.model) {
+				/* Park the workers, then switch the model. */
+				atomic_store(&w.pause, true);
+				while (atomic_load(&w.parked) < o.threads)
+					usleep(1000);
+				o.model = g_model = o.reset_modes[nr_resets];
+				if (setup_model(&w, &o, o.model)) {
+					fprintf(stderr, "gups: out of memory\n");
+					return 1;
+				}
+				atomic_store(&w.pause, false);
+			}
+			nr_resets++;
+			err = bind_to(w.base, len, o.bind_node, MPOL_MF_MOVE);
+			if (sys_mbind(w.base, len, MPOL_DEFAULT, NULL, 0, 0) &&
+			    !err)
+				err = -errno;
+			printf(o.json ? "{\"type\":\"reset\",\"t\":%.2f,"
+				       "\"node\":%d,\"seconds\":%.3f,"
+				       "\"error\":%d,\"mode\":\"%s\"}\n" :
+			       "# reset at %.2f s: region moved to node %d in "
+			       "%.3f s (error %d), model %s\n", t0 - start,
+			       o.bind_node, now_s() - t0, err,
+			       model_names[o.model]);
+			fflush(stdout);
+		}
 		if (t - start >= o.duration_s - 1e-3)
 			break;
 	}

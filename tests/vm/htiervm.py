@@ -55,8 +55,10 @@ class Guest:
                  fast_vmem_mb=0, fast_vmem_requested_mb=0,
                  slow_vmem_mb=0, slow_vmem_requested_mb=0,
                  qmp=None, channel=None, log=None, echo=False,
-                 extra_qmp=(), console_input=False):
+                 extra_qmp=(), console_input=False, cpu="max"):
         self.name = name
+        # QEMU -cpu model (e.g. "max,erms=off").
+        self.cpu = cpu
         self.fast_mb, self.slow_mb, self.vcpus = fast_mb, slow_mb, vcpus
         self.run_script = run
         self.initramfs = initramfs or os.path.join(BUILD, "vm",
@@ -95,7 +97,7 @@ class Guest:
         if self.fast_vmem_mb or self.slow_vmem_mb:
             mem += ",slots=2,maxmem=%dM" % max_mb
         cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg",
-               "-cpu", "max", "-smp", str(self.vcpus), "-m", mem,
+               "-cpu", self.cpu, "-smp", str(self.vcpus), "-m", mem,
                "-nographic", "-nodefaults", "-no-reboot",
                "-serial", "stdio", "-monitor", "none",
                "-kernel", os.path.join(GUEST_ROOT, "vmlinuz"),
@@ -202,11 +204,12 @@ def main():
                    help="reuse the existing initramfs")
     r.add_argument("--fast-mb", type=int, default=512)
     r.add_argument("--slow-mb", type=int, default=512)
+    r.add_argument("--cpu", default="max", help="QEMU -cpu model")
     a = ap.parse_args()
     if not a.no_build:
         build_initramfs()
     g = Guest(run=a.script, append=a.append, log=a.log, echo=True,
-              fast_mb=a.fast_mb, slow_mb=a.slow_mb).start()
+              fast_mb=a.fast_mb, slow_mb=a.slow_mb, cpu=a.cpu).start()
     status = g.wait(a.timeout)
     if status is None:
         print("htiervm: guest did not finish %s within %ss" %
