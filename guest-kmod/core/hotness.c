@@ -343,6 +343,21 @@ static inline u32 htier_region_idx(const struct htier_region *r, u64 key)
 	       (u32)(key & (HTIER_REGION_PAGES - 1));
 }
 
+/* The region and index of a tracked page (synced for writing), or NULL. */
+static struct htier_region *htier_table_lookup(struct htier_table *t, u64 key,
+					       u32 *idx)
+{
+	struct htier_region *r = t->index[htier_index_pos(t, htier_region_key(key))];
+
+	if (!r)
+		return NULL;
+	*idx = htier_region_idx(r, key);
+	if (!r->state[*idx])
+		return NULL;
+	htier_region_sync(t, r);
+	return r;
+}
+
 /**
  * htier_table_record() - note that a page was seen, with @accesses accesses
  * @t: the table
@@ -387,15 +402,11 @@ bool htier_table_record(struct htier_table *t, u64 key, u32 accesses,
 bool htier_table_add_heat(struct htier_table *t, u64 key, u32 accesses,
 			  enum htier_tier *tier)
 {
-	struct htier_region *r = t->index[htier_index_pos(t, htier_region_key(key))];
 	u32 idx;
+	struct htier_region *r = htier_table_lookup(t, key, &idx);
 
 	if (!r)
 		return false;
-	idx = htier_region_idx(r, key);
-	if (!r->state[idx])
-		return false;
-	htier_region_sync(t, r);
 	*tier = r->state[idx] & HTIER_PS_TIER_MASK;
 	htier_region_record(t, r, idx, accesses, *tier);
 	return true;
@@ -440,15 +451,11 @@ bool htier_table_get(const struct htier_table *t, u64 key,
  */
 bool htier_table_set_tier(struct htier_table *t, u64 key, enum htier_tier tier)
 {
-	struct htier_region *r = t->index[htier_index_pos(t, htier_region_key(key))];
 	u32 idx, heat;
+	struct htier_region *r = htier_table_lookup(t, key, &idx);
 
 	if (!r)
 		return false;
-	idx = htier_region_idx(r, key);
-	if (!r->state[idx])
-		return false;
-	htier_region_sync(t, r);
 	heat = r->heat[idx];
 	htier_hist_sub(t, r, r->state[idx] & HTIER_PS_TIER_MASK, heat,
 		       htier_region_page_nr(r));
@@ -475,15 +482,11 @@ bool htier_table_set_tier(struct htier_table *t, u64 key, enum htier_tier tier)
  */
 bool htier_table_remove(struct htier_table *t, u64 key)
 {
-	struct htier_region *r = t->index[htier_index_pos(t, htier_region_key(key))];
 	u32 idx;
+	struct htier_region *r = htier_table_lookup(t, key, &idx);
 
 	if (!r)
 		return false;
-	idx = htier_region_idx(r, key);
-	if (!r->state[idx])
-		return false;
-	htier_region_sync(t, r);
 	htier_region_forget(t, r, idx);
 	if (!r->nr_tracked)
 		htier_region_free(t, r);
