@@ -179,7 +179,8 @@ def run(tmp, guests, seconds, after, interval):
         guests[v["name"]] = htiervm.Guest(
             name=v["name"], fast_mb=256, slow_mb=v["slow_mb"], vcpus=1,
             run="e2e_guest.sh", initramfs=initramfs,
-            append="htier.e2e=%s htier.stat_ms=1000 htier.agent_ms=1000" % mode,
+            append="htier.e2e=%s htier.stat_ms=1000 htier.agent_ms=1000 "
+                   "htier.cpu_permil=%d" % (mode, htiervm.TCG_CPU_PERMIL),
             fast_vmem_mb=512, fast_vmem_requested_mb=v["fast0"] // MiB,
             slow_vmem_mb=512,
             slow_vmem_requested_mb=(TOTAL - v["fast0"]) // MiB,

@@ -312,7 +312,8 @@ def run(tap, tmp, guests):
         guests[name] = htiervm.Guest(
             name=name, fast_mb=256, slow_mb=768, vcpus=1, run="e2e_guest.sh",
             initramfs=initramfs,
-            append=c["append"] + " htier.stat_ms=1000 htier.agent_ms=1000",
+            append=c["append"] + " htier.stat_ms=1000 htier.agent_ms=1000"
+                   " htier.cpu_permil=%d" % htiervm.TCG_CPU_PERMIL,
             fast_vmem_mb=512, fast_vmem_requested_mb=c["fast0"] // MiB,
             slow_vmem_mb=512,
             slow_vmem_requested_mb=(TOTAL - c["fast0"]) // MiB,
@@ -422,9 +423,16 @@ def phases(tap, guests, A, B, sampler, prov, binary, cfg_path, prov_log,
                "; ".join("%s guest quota %s, expected %s" % (n, human(a), human(b))
                          for n, (a, b) in q.items()))
 
-    # The slow devices keep each guest's total.
-    d = sampler.latest()["dev"]
-    sums = {n: d[n]["fast"][1] + d[n]["slow"][1] for n in VMS}
+    # The slow devices keep each guest's total.  While a fast device waits
+    # out its shrink notice the slow one has already grown (the guest never
+    # has less than its total), so wait for a moment when both settled.
+    deadline = time.time() + 10
+    while True:
+        d = sampler.latest()["dev"]
+        sums = {n: d[n]["fast"][1] + d[n]["slow"][1] for n in VMS}
+        if all(v == TOTAL for v in sums.values()) or time.time() > deadline:
+            break
+        time.sleep(0.5)
     st_b = last_stat(B)
     tap.result(all(v == TOTAL for v in sums.values()) and
                abs((st_b["n1"] - base_n1["vm-b"]) * 1024 -

@@ -11,6 +11,7 @@
 #   htier.stat_ms=N        period of the HTIER-STAT lines (default 1000)
 #   htier.agent_ms=N       htier-agent --interval-ms (default 1000)
 #   htier.scan_ms=N        module scan_interval_ms (default: module's)
+#   htier.cpu_permil=N     module cpu_permil (default: module's, 10)
 #
 # Commands on the console (the test writes them to QEMU's stdin):
 #   busy MIB | idle | agent-stop | agent-start | quit
@@ -23,11 +24,13 @@ mode=$(arg e2e); mode=${mode:-idle}
 stat_ms=$(arg stat_ms); stat_ms=${stat_ms:-1000}
 agent_ms=$(arg agent_ms); agent_ms=${agent_ms:-1000}
 scan_ms=$(arg scan_ms)
+cpu_permil=$(arg cpu_permil)
 H=/sys/kernel/mm/htier
 
 insmod /htier/htier.ko || { echo "e2e_guest: insmod htier.ko failed"; exit 1; }
 [ -n "$scan_ms" ] && echo "$scan_ms" > $H/scan_interval_ms
-echo "e2e_guest: htier loaded, sampler $(cat $H/sampler)"
+[ -n "$cpu_permil" ] && echo "$cpu_permil" > $H/cpu_permil
+echo "e2e_guest: htier loaded, sampler $(cat $H/sampler), cpu_permil $(cat $H/cpu_permil)"
 
 # Prefix each line of a background program's output (busybox sed has no -u).
 prefix() { while IFS= read -r l; do echo "$1$l"; done; }
