@@ -13,6 +13,8 @@
 #include <linux/atomic.h>
 #include <linux/wait.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/cpumask.h>
 #include "hotness.h"
 #include "policy.h"
 
@@ -34,12 +36,17 @@ struct htier_ctx;
  * @collect:	called once a round by the htier thread: feed the hotness
  *		table with this round's accesses and the pages' residency.
  * @stop:	tear down; NULL if nothing to do.
+ * @samples_by_walk: a page is sampled only when the walk covers it (abit):
+ *		cooling then counts the walk's passes over the managed memory,
+ *		not rounds, so that a page keeps the heat of its last few
+ *		samples however many rounds a pass takes.
  */
 struct htier_sampler_ops {
 	const char *name;
 	int (*start)(struct htier_ctx *ctx);
 	void (*collect)(struct htier_ctx *ctx);
 	void (*stop)(struct htier_ctx *ctx);
+	bool samples_by_walk;
 };
 
 extern const struct htier_sampler_ops htier_abit_ops;
@@ -147,6 +154,9 @@ struct htier_ctx {
 	struct htier_walk_stats walk;	/* this round's */
 	u64 budget_ns;			/* this round's tracking budget */
 	bool went_round;		/* this round's walk covered everything */
+	u32 coverage_permil;		/* share of the tracked pages it covered */
+	call_single_data_t __percpu *flush_csd;	/* TLB flush, per CPU */
+	u64 cool_cover_permil;		/* coverage since the last cooling */
 	s64 credit_ns;			/* CPU budget not yet spent */
 	u64 credit_at_ns;
 	u64 cpu_at_ns, cpu_wall_at_ns;	/* for thread_cpu_permil */
@@ -191,6 +201,8 @@ enum htier_walk_mode {
 	HTIER_WALK_SAMPLE,
 	HTIER_WALK_SAMPLE_CLEAR,
 };
+int htier_walk_init(struct htier_ctx *ctx);
+void htier_walk_exit(struct htier_ctx *ctx);
 struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
 				   enum htier_walk_mode mode,
 				   struct htier_cursor from,

@@ -220,7 +220,7 @@ static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
 			  const struct htier_plan *plan, u64 round_us,
 			  u64 migrate_us, u64 track_ns)
 {
-	u64 tier_pages[NR_HTIER_TIERS] = {}, active = 0, coverage, now;
+	u64 tier_pages[NR_HTIER_TIERS] = {}, active = 0, now;
 	int t, b;
 
 	for (t = 0; t < NR_HTIER_TIERS; t++)
@@ -229,14 +229,6 @@ static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
 			if (b)
 				active += h->pages[t][b];
 		}
-	/*
-	 * The share of the tracked memory this round's walk covered (read,
-	 * or skipped as idle): all of it once the walk went round.
-	 */
-	coverage = ctx->went_round ? 1000 :
-		   div64_u64(ctx->walk.pages * 1000,
-			     max_t(u64, ctx->table.nr_used, 1));
-
 	spin_lock(&ctx->stats_lock);
 	ctx->stats.fast_resident_bytes = tier_pages[HTIER_TIER_FAST] << PAGE_SHIFT;
 	ctx->stats.slow_resident_bytes = tier_pages[HTIER_TIER_SLOW] << PAGE_SHIFT;
@@ -251,7 +243,7 @@ static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
 	ctx->stats.table_full = ctx->table.nr_full;
 	ctx->stats.last_round_us = round_us;
 	ctx->stats.last_migrate_us = migrate_us;
-	ctx->stats.coverage_permil = min_t(u64, coverage, 1000);
+	ctx->stats.coverage_permil = ctx->coverage_permil;
 	ctx->stats.track_us_total += track_ns / 1000;
 	ctx->stats.ptes_scanned += ctx->walk.ptes;
 	ctx->stats.pmds_read += ctx->walk.pmds_read;
@@ -365,15 +357,29 @@ static void htier_round(struct htier_ctx *ctx)
 
 	t_rank = ktime_get_ns();
 	/*
-	 * Cooling counts rounds, not time: each round is one sample of every
-	 * page, so heat stays an average over the last few samples however
-	 * long the period is (cooling by time starves heat while the period
-	 * is backed off; a moved hot set is caught by the slow-access jump).
+	 * The share of the tracked memory this round's walk covered (read,
+	 * or skipped as idle): all of it once the walk went round.
+	 */
+	ctx->coverage_permil = ctx->went_round ? 1000 :
+		min_t(u64, div64_u64(ctx->walk.pages * 1000,
+				     max_t(u64, ctx->table.nr_used, 1)), 1000);
+	/*
+	 * Cooling counts samples, not time: heat stays an average over each
+	 * page's last few samples however long the period is (cooling by
+	 * time starves heat while the period is backed off; a moved hot set
+	 * is caught by the slow-access jump).  PEBS samples every page each
+	 * round; the accessed-bit walk samples the pages it covers, so with
+	 * a partial walk per round (the CPU budget) cooling waits until the
+	 * rounds' coverage adds up to cooling_period_scans full passes.
 	 * Both are O(1) or bounded: cooling is lazy, expiry looks at a few
 	 * index entries per round.
 	 */
-	if (ctx->table.epoch % ctx->cur.cooling_period_scans == 0)
+	ctx->cool_cover_permil += ctx->ops->samples_by_walk ?
+				  ctx->coverage_permil : 1000;
+	if (ctx->cool_cover_permil >= 1000ULL * ctx->cur.cooling_period_scans) {
 		htier_table_cool(&ctx->table, 1);
+		ctx->cool_cover_permil = 0;
+	}
 	htier_table_expire(&ctx->table, ctx->slot_verified,
 			   HTIER_EXPIRE_PER_ROUND);
 	htier_table_histogram(&ctx->table, &hist);
@@ -561,6 +567,11 @@ static int __init htier_init(void)
 	err = htier_alloc_table(ctx);
 	if (err)
 		return err;
+	err = htier_walk_init(ctx);
+	if (err) {
+		htier_free_table(ctx);
+		return err;
+	}
 	ctx->max_keys = 65536;
 	ctx->promote_keys = kvmalloc_array(ctx->max_keys, sizeof(u64),
 					   GFP_KERNEL);
@@ -608,6 +619,7 @@ out_sampler:
 out_free:
 	kvfree(ctx->promote_keys);
 	kvfree(ctx->demote_keys);
+	htier_walk_exit(ctx);
 	htier_free_table(ctx);
 	return err;
 }
@@ -631,6 +643,7 @@ static void __exit htier_exit(void)
 	mutex_unlock(&ctx->round_lock);
 	kvfree(ctx->promote_keys);
 	kvfree(ctx->demote_keys);
+	htier_walk_exit(ctx);
 	htier_free_table(ctx);
 	pr_info("unloaded\n");
 }

@@ -119,4 +119,5 @@ const struct htier_sampler_ops htier_abit_ops = {
 	.name = "abit",
 	.start = htier_abit_start,
 	.collect = htier_abit_collect,
+	.samples_by_walk = true,
 };

@@ -42,6 +42,8 @@
 
 /* An idle region's PTE table is read anyway every this many walks. */
 #define HTIER_VERIFY_IDLE_WALKS	64
+/* A table's pages are looked at one by one every this many reads. */
+#define HTIER_FULL_READ_EVERY	16
 /* PTE tables read (or 16x as many skipped) per hold of the mmap lock. */
 #define HTIER_LOCK_BATCH	16
 /* PMD entries between two looks at the clock. */
@@ -154,20 +156,64 @@ static void htier_walk_huge_pmd(struct htier_walk *w,
 }
 
 /*
- * Read one PTE table.  @mask, if not NULL, says which of its pages lie in
- * managed VMAs (a VMA boundary inside the table); others are not recorded,
- * so the visit forgets them.
+ * The sample walk: only the accessed bits the clear walk left set matter,
+ * each one access to a page the clear walk recorded (a page that came
+ * since is recorded by the next clear walk).  No struct page is touched.
  */
-static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
-			    pmd_t *pmdp, unsigned long base,
-			    const unsigned long *mask, struct htier_region *r)
+static void htier_walk_ptes_sample(struct htier_walk *w, struct mm_struct *mm,
+				   pmd_t *pmdp, unsigned long base,
+				   const unsigned long *mask,
+				   struct htier_region *r)
 {
 	spinlock_t *ptl;
 	pte_t *start, *ptep;
 	u32 idx;
 
-	if (r)
-		htier_region_visit_begin(&w->ctx->table, r, false);
+	if (!r || (r->flags & HTIER_PAGE_HUGE))
+		return;
+	start = ptep = pte_offset_map_lock(mm, pmdp, base, &ptl);
+	for (idx = 0; idx < PTRS_PER_PTE; idx++, ptep++) {
+		pte_t pte = *ptep;
+		enum htier_tier tier;
+
+		if (!pte_present(pte) || !pte_young(pte) ||
+		    (mask && !test_bit(idx, mask)))
+			continue;
+		if (htier_region_add_heat(&w->ctx->table, r, idx, 1, &tier)) {
+			w->st.young++;
+			htier_count_sample(w->ctx, tier);
+		}
+	}
+	pte_unmap_unlock(start, ptl);
+	w->st.ptes += PTRS_PER_PTE;
+	w->st.pages += r->nr_tracked;
+}
+
+/*
+ * Read one PTE table, recording its pages (and clearing accessed bits in
+ * a clearing walk).  @mask, if not NULL, says which of its pages lie in
+ * managed VMAs (a VMA boundary inside the table); others are not recorded,
+ * so the visit forgets them.
+ *
+ * A tracked page whose PTE is old was not touched since the last clear, so
+ * it is the page recorded then: it is kept as it is without a look at its
+ * struct page.  Every HTIER_FULL_READ_EVERY reads of a table look at every
+ * page's, catching pages moved or replaced by others without an access.
+ */
+static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
+			    pmd_t *pmdp, unsigned long base,
+			    const unsigned long *mask, struct htier_region *r)
+{
+	struct htier_table *t = &w->ctx->table;
+	bool full = true;
+	spinlock_t *ptl;
+	pte_t *start, *ptep;
+	u32 idx;
+
+	if (r) {
+		htier_region_visit_begin(t, r, false);
+		full = r->reads++ % HTIER_FULL_READ_EVERY == 0;
+	}
 	start = ptep = pte_offset_map_lock(mm, pmdp, base, &ptl);
 	for (idx = 0; idx < PTRS_PER_PTE; idx++, ptep++) {
 		pte_t pte = *ptep;
@@ -177,6 +223,12 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 
 		if (!pte_present(pte) || (mask && !test_bit(idx, mask)))
 			continue;
+		young = pte_young(pte);
+		if (!young && !full && htier_region_tracked(r, idx)) {
+			htier_region_keep(r, idx);
+			w->st.pages++;
+			continue;
+		}
 		pfn = pte_pfn(pte);
 		if (is_zero_pfn(pfn) || !pfn_valid(pfn))
 			continue;
@@ -192,8 +244,8 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 			r = htier_walk_region(w, NULL, base, false);
 			if (!r)
 				break;
+			r->reads = 1;
 		}
-		young = pte_young(pte);
 		if (young && htier_walk_clears(w)) {
 			clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)ptep);
 			w->cleared = true;
@@ -203,7 +255,7 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 	pte_unmap_unlock(start, ptl);
 	w->st.ptes += PTRS_PER_PTE;
 	if (r)
-		htier_region_visit_end(&w->ctx->table, r);
+		htier_region_visit_end(t, r);
 }
 
 /*
@@ -252,12 +304,18 @@ static void htier_walk_pmd(struct htier_walk *w, struct mm_struct *mm,
 	 */
 	if (pmd_bad(pmd))
 		return;
+	/* Reading an idle region verifies it: look at every page. */
+	if (!young && r)
+		r->reads = 0;
 	if (young && htier_walk_clears(w)) {
 		/* Before the PTEs: an access from now on sets it again. */
 		clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmdp);
 		w->cleared = true;
 	}
-	htier_walk_ptes(w, mm, pmdp, base, mask, r);
+	if (w->mode == HTIER_WALK_SAMPLE)
+		htier_walk_ptes_sample(w, mm, pmdp, base, mask, r);
+	else
+		htier_walk_ptes(w, mm, pmdp, base, mask, r);
 	w->st.pmds_read++;
 	htier_walk_tick(w, HTIER_LOCK_BATCH);
 }
@@ -371,19 +429,71 @@ static void htier_flush_tlb_local(void *unused)
 	__flush_tlb_all();
 }
 
+/**
+ * htier_walk_init() - set up the TLB flusher
+ * @ctx: the module context
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int htier_walk_init(struct htier_ctx *ctx)
+{
+	int cpu;
+
+	ctx->flush_csd = alloc_percpu(call_single_data_t);
+	if (!ctx->flush_csd)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		INIT_CSD(per_cpu_ptr(ctx->flush_csd, cpu),
+			 htier_flush_tlb_local, NULL);
+	return 0;
+}
+
+/**
+ * htier_walk_exit() - wait for flushes in flight, then free the flusher
+ * @ctx: the module context; the thread has stopped
+ */
+void htier_walk_exit(struct htier_ctx *ctx)
+{
+	int cpu;
+
+	if (!ctx->flush_csd)
+		return;
+	/*
+	 * A queued flush runs on an online CPU (or is dropped when it goes
+	 * offline); it unlocks its csd just before calling the function, in
+	 * the same interrupts-off section, which synchronize_rcu() waits for.
+	 */
+	for_each_possible_cpu(cpu)
+		while (READ_ONCE(per_cpu_ptr(ctx->flush_csd, cpu)->node.u_flags) &
+		       CSD_FLAG_LOCK)
+			cpu_relax();
+	synchronize_rcu();
+	free_percpu(ctx->flush_csd);
+	ctx->flush_csd = NULL;
+}
+
 /*
  * After clearing accessed bits: the next access to those pages must walk
  * the tables again and set the bits, on every CPU, including one that
  * switches back to the mm later with its entries still cached under an
- * old PCID.  The narrower ways (flush_tlb_mm_range(), flush_tlb_local(),
- * bumping the mm's TLB generation) are hidden from modules in 6.1
- * (#ifndef MODULE in asm/tlbflush.h), so this is the exported full flush,
- * once per walk, and only when a bit was cleared.  x86 reclaim skips the
- * flush; a sampler cannot.
+ * old PCID (so not only the mm's mm_cpumask: a process asleep during the
+ * walk would keep its cached entries and go unsampled).  The narrower ways
+ * (flush_tlb_mm_range(), flush_tlb_local(), bumping the mm's TLB
+ * generation) are hidden from modules in 6.1 (#ifndef MODULE in
+ * asm/tlbflush.h), so each CPU does the exported full flush.  The walker
+ * does not wait for the other CPUs: one asynchronous call per CPU, and a
+ * CPU whose previous flush has not run yet is not asked twice.  x86
+ * reclaim skips the flush; a sampler cannot.
  */
-static void htier_flush_tlb(void)
+static void htier_flush_tlb(struct htier_ctx *ctx)
 {
-	on_each_cpu(htier_flush_tlb_local, NULL, 1);
+	int cpu;
+
+	for_each_online_cpu(cpu) {
+		/* -EBUSY: a flush is still on its way there, which will do. */
+		smp_call_function_single_async(cpu,
+					       per_cpu_ptr(ctx->flush_csd, cpu));
+	}
 }
 
 /**
@@ -463,7 +573,7 @@ struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
 		}
 	}
 	if (w.cleared)
-		htier_flush_tlb();
+		htier_flush_tlb(ctx);
 	st->young += w.st.young;
 	st->ptes += w.st.ptes;
 	st->pmds_read += w.st.pmds_read;

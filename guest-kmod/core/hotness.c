@@ -324,6 +324,27 @@ u32 htier_region_visit_end(struct htier_table *t, struct htier_region *r)
 }
 
 /**
+ * htier_region_add_heat() - credit sampled accesses to a page of a region
+ * @t: the table
+ * @r: the region (outside a visit, or during one)
+ * @idx: the page's index in the region (0 for a huge entry)
+ * @accesses: accesses to add
+ * @tier: set to the page's tier when it is tracked
+ *
+ * Return: true if the page is tracked (the accesses counted).
+ */
+bool htier_region_add_heat(struct htier_table *t, struct htier_region *r,
+			   u32 idx, u32 accesses, enum htier_tier *tier)
+{
+	if (!r->state[idx])
+		return false;
+	htier_region_sync(t, r);
+	*tier = htier_region_tier(r, idx);
+	htier_region_record(t, r, idx, accesses, *tier);
+	return true;
+}
+
+/**
  * htier_region_note_idle() - a walk skipped a region's PTE table as idle
  * @t: the table
  * @r: the region
@@ -405,11 +426,7 @@ bool htier_table_add_heat(struct htier_table *t, u64 key, u32 accesses,
 	u32 idx;
 	struct htier_region *r = htier_table_lookup(t, key, &idx);
 
-	if (!r)
-		return false;
-	*tier = r->state[idx] & HTIER_PS_TIER_MASK;
-	htier_region_record(t, r, idx, accesses, *tier);
-	return true;
+	return r && htier_region_add_heat(t, r, idx, accesses, tier);
 }
 
 /**

@@ -92,6 +92,7 @@ struct htier_region {
 	u16 nr_tracked;		/* tracked entries (a huge entry counts 1) */
 	u8 flags;		/* HTIER_PAGE_HUGE: page 0 is the whole THP */
 	u8 idle_walks;		/* walks that skipped it as idle, in a row */
+	u8 reads;		/* walker's own: reads since its last full one */
 	/* private: */
 	u16 hist[NR_HTIER_TIERS][HTIER_NR_BINS];	/* base pages */
 	u8 state[HTIER_REGION_PAGES];
@@ -161,6 +162,31 @@ void htier_region_visit_begin(struct htier_table *t, struct htier_region *r,
 void htier_region_record(struct htier_table *t, struct htier_region *r,
 			 u32 idx, u32 accesses, enum htier_tier tier);
 u32 htier_region_visit_end(struct htier_table *t, struct htier_region *r);
+bool htier_region_add_heat(struct htier_table *t, struct htier_region *r,
+			   u32 idx, u32 accesses, enum htier_tier *tier);
+
+/* Is page @idx of @r tracked? */
+static inline bool htier_region_tracked(const struct htier_region *r, u32 idx)
+{
+	return r->state[idx] != 0;
+}
+
+/* The tier a tracked page was last recorded on. */
+static inline enum htier_tier htier_region_tier(const struct htier_region *r,
+						u32 idx)
+{
+	return (enum htier_tier)(r->state[idx] & HTIER_PS_TIER_MASK);
+}
+
+/*
+ * During a visit: page @idx (tracked) is still there as it was, without a
+ * new access; cheaper than htier_region_record() with no accesses, for a
+ * walker that knows the page did not change.
+ */
+static inline void htier_region_keep(struct htier_region *r, u32 idx)
+{
+	r->visit_seen[idx / 64] |= 1ULL << (idx % 64);
+}
 void htier_region_note_idle(struct htier_table *t, struct htier_region *r);
 
 bool htier_table_record(struct htier_table *t, u64 key, u32 accesses,
