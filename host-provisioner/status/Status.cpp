@@ -90,7 +90,9 @@ std::string statusToJson(const EngineStatus& s) {
     fields(vj, v, true);
     j["vms"].push_back(vj);
   }
-  return j.dump(2) + "\n";
+  // Names, reasons and errors may carry bytes from QMP peers or guests:
+  // invalid UTF-8 becomes U+FFFD instead of failing the whole document.
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 Maybe<EngineStatus> statusFromJson(const std::string& text) {

@@ -84,3 +84,17 @@ TEST(Status, ServedOverTheStatusSocket) {
   EXPECT_NE(::access(path.c_str(), F_OK), 0);  // removed on shutdown
   ::rmdir(tmpl);
 }
+
+// Text that reached the engine from a peer may be any bytes; the status
+// document is still served, as valid UTF-8 JSON.
+TEST(Status, NonUtf8TextIsServedAsValidJson) {
+  EngineStatus s = sample();
+  s.vms[0].lastError = "not a QMP greeting: \xff\xfe\xc3";
+  s.vms[1].reason = "cut in the middle of \xe2\x82";
+  std::string doc;
+  EXPECT_NO_THROW(doc = statusToJson(s));
+  auto back = statusFromJson(doc);
+  ASSERT_TRUE(back) << doc;
+  EXPECT_EQ(back->vms[0].lastError.rfind("not a QMP greeting: ", 0), 0u);
+  EXPECT_EQ(back->vms[1].name, "vm-b");
+}
