@@ -2,6 +2,7 @@
 #include "engine/Engine.h"
 
 #include <algorithm>
+#include <cerrno>
 
 #include "policy/Curve.h"
 #include "util/Log.h"
@@ -13,7 +14,14 @@ namespace {
 constexpr Millis kQmpRetryMs = 1000;
 // Curve points kept per guest for the policy (htier-agent sends <= 17).
 constexpr size_t kPolicyCurvePoints = 32;
+
+// Connecting to QMP failed because no QEMU is there: its socket is gone,
+// or nothing listens on it any more.  Any other failure (a timeout, a
+// monitor held by another client) leaves QEMU, and its memory, in place.
+bool qemuAbsent(const Error& e) {
+  return e.sysErrno == ENOENT || e.sysErrno == ECONNREFUSED;
 }
+}  // namespace
 
 const char* phaseName(VmPhase p) {
   switch (p) {
@@ -55,11 +63,15 @@ uint64_t Engine::chargedBytes(const VmRuntime& vm) const {
     case VmPhase::kActive:
       return vm.fast.chargedBytes();
     case VmPhase::kLost:
-      // The VM may still exist (a QMP hiccup): hold what it had.
-      return std::max(vm.fast.chargedBytes(), vm.cfg.minFastBytes);
-    case VmPhase::kConnecting:
+    case VmPhase::kConnecting: {
+      // QEMU may be there with memory we cannot see: hold what it had,
+      // or, never seen, all it may have.
+      uint64_t held =
+          vm.sizesKnown ? vm.fast.chargedBytes() : vm.cfg.maxFastBytes;
+      return std::max(held, vm.cfg.minFastBytes);
+    }
     case VmPhase::kReleased:
-      // Unknown or gone: keep its guarantee reserved for its return.
+      // Gone: keep its guarantee reserved for its return.
       return vm.cfg.minFastBytes;
   }
   return 0;
@@ -102,6 +114,7 @@ Status Engine::adopt(VmRuntime& vm, Millis now) {
   if (vm.link)
     vm.link->takeReport();  // anything queued predates the adoption
   vm.phase = VmPhase::kActive;
+  vm.sizesKnown = true;
   HLOG(kInfo) << vm.cfg.name << ": adopted " << vm.fast.id << " size "
               << formatBytes(fast->sizeBytes) << " requested "
               << formatBytes(fast->requestedBytes) << " max "
@@ -119,37 +132,61 @@ void Engine::markLost(VmRuntime& vm, Millis now, const std::string& why) {
   vm.lastError = why;
   if (vm.phase == VmPhase::kActive) {
     HLOG(kWarning) << vm.cfg.name << ": QMP lost (" << why << "); holding "
-                   << formatBytes(chargedBytes(vm)) << " for "
+                   << formatBytes(chargedBytes(vm))
+                   << " until it is back, or its QEMU is gone for "
                    << cfg_.vmGoneGraceMs << " ms";
     vm.phase = VmPhase::kLost;
-    vm.lostSinceMs = now;
-    vm.reason = "QMP lost; memory held for the grace period";
+    vm.reason = "QMP lost; its memory stays held";
   }
   vm.nextConnectMs = now + kQmpRetryMs;
 }
 
-void Engine::maintainQmp(VmRuntime& vm, Millis now) {
-  if (vm.phase == VmPhase::kLost &&
-      now - vm.lostSinceMs >= cfg_.vmGoneGraceMs) {
-    HLOG(kWarning) << vm.cfg.name << ": gone for " << cfg_.vmGoneGraceMs
+void Engine::qemuPresent(VmRuntime& vm) {
+  vm.qemuAbsentSinceMs.reset();
+  if (vm.phase != VmPhase::kReleased)
+    return;
+  HLOG(kWarning) << vm.cfg.name << ": its QEMU is back; charged its max "
+                 << "until its size is read";
+  vm.phase = VmPhase::kConnecting;
+  vm.reason = "QEMU back; charged its max until its size is read";
+}
+
+void Engine::connectFailed(VmRuntime& vm, Millis now, const Error& err) {
+  if (vm.lastError != err.message)
+    HLOG(kWarning) << vm.cfg.name << ": " << err.message;
+  vm.lastError = err.message;
+  if (!qemuAbsent(err)) {
+    qemuPresent(vm);
+    return;
+  }
+  if (!vm.qemuAbsentSinceMs)
+    vm.qemuAbsentSinceMs = now;
+  if (vm.phase != VmPhase::kReleased &&
+      now - *vm.qemuAbsentSinceMs >= cfg_.vmGoneGraceMs) {
+    HLOG(kWarning) << vm.cfg.name << ": no QEMU for " << cfg_.vmGoneGraceMs
                    << " ms; its fast memory returns to the pool";
     vm.phase = VmPhase::kReleased;
     vm.reason = "VM gone; share returned to the pool";
     vm.targetBytes = 0;
+    vm.sizesKnown = false;  // a new QEMU starts with sizes of its own
   }
-  if (vm.phase == VmPhase::kActive && vm.control->connected())
-    return;
+}
+
+void Engine::maintainQmp(VmRuntime& vm, Millis now) {
   if (vm.phase == VmPhase::kActive) {
-    markLost(vm, now, "QMP disconnected");
+    if (!vm.control->connected())
+      markLost(vm, now, "QMP disconnected");
     return;
   }
   if (now < vm.nextConnectMs)
     return;
   vm.nextConnectMs = now + kQmpRetryMs;
-  auto st = vm.control->connect();
-  if (st)
-    st = adopt(vm, now);
-  if (!st) {
+  if (auto st = vm.control->connect(); !st) {
+    connectFailed(vm, now, st.error());
+    return;
+  }
+  qemuPresent(vm);
+  if (auto st = adopt(vm, now); !st) {
     if (vm.lastError != st.message())
       HLOG(kWarning) << vm.cfg.name << ": " << st.message();
     vm.lastError = st.message();

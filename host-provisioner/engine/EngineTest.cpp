@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <map>
 
 #include "policy/PolicyRegistry.h"
@@ -29,11 +30,13 @@ class FakeVm : public VmControl {
   explicit FakeVm(Journal* j) : journal_(j) {}
   Status connect() override {
     if (!up)
-      return makeError("connect: No such file or directory");
+      return makeSysError("connect: No such file or directory", ENOENT);
+    if (!answers)
+      return makeError("no QMP greeting: timed out waiting for QMP");
     connected_ = true;
     return okStatus();
   }
-  bool connected() const override { return connected_ && up; }
+  bool connected() const override { return connected_ && up && answers; }
   Maybe<DeviceInfo> describe(const std::string& d) override {
     if (!connected())
       return makeError("gone");
@@ -63,7 +66,8 @@ class FakeVm : public VmControl {
   }
 
   std::map<std::string, FakeDevice> devices;
-  bool up = true;
+  bool up = true;       // QEMU runs (else its QMP socket is gone)
+  bool answers = true;  // its QMP answers (else: someone else holds it)
 
  private:
   bool connected_ = false;
@@ -308,4 +312,66 @@ TEST_F(EngineTest, QuotaIsResentWhenTheLinkReconnects) {
   const_cast<LinkCounters&>(links_[0]->counters()).connects++;
   run(200);
   EXPECT_NE(find("quota 1024 in 0"), SIZE_MAX);
+}
+
+// Repro from issue 10: after a restart, b (3 GiB) answers QMP only 3 s
+// later.  Until its size is read it is charged its max, so a cannot grow
+// into memory b still holds.
+TEST_F(EngineTest, VmNotAdoptedYetIsChargedItsMax) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  addVm(vmConfig("b", 256 * kMiB, 3 * kGiB), 3 * kGiB);
+  vms_[1]->answers = false;
+  start();
+  links_[0]->report(4 * kGiB);
+  run(3000);  // run() asserts no over-commit at every tick
+  EXPECT_EQ(engine_->status().vms[1].phase, "connecting");
+  EXPECT_EQ(engine_->status().vms[1].chargedBytes, 3 * kGiB);
+  EXPECT_EQ(requested(0), 1 * kGiB);
+  vms_[1]->answers = true;
+  run(3000);
+  EXPECT_EQ(engine_->status().vms[1].phase, "active");
+  EXPECT_EQ(requested(1), 3 * kGiB);  // adopted where it is
+  EXPECT_EQ(requested(0), 1 * kGiB);
+}
+
+// A QEMU that runs but whose QMP does not answer (another client holds the
+// monitor) is not gone: it keeps its charge past vm_gone_grace_ms.
+TEST_F(EngineTest, UnreachableQmpIsNotAGoneVm) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  addVm(vmConfig("b", 256 * kMiB, 4 * kGiB), 3 * kGiB);
+  start();
+  links_[0]->report(4 * kGiB);
+  links_[1]->report(3 * kGiB);
+  run(3000);
+  EXPECT_EQ(requested(1), 3 * kGiB);
+  vms_[1]->answers = false;
+  links_[0]->report(4 * kGiB);
+  run(3 * cfg_.vmGoneGraceMs);
+  EXPECT_EQ(engine_->status().vms[1].phase, "lost");
+  EXPECT_EQ(engine_->status().vms[1].chargedBytes, 3 * kGiB);
+  EXPECT_EQ(requested(0), 1 * kGiB);
+}
+
+// A VM whose QEMU is not there at all (no socket) is released after the
+// grace period, even if it was never seen: its guarantee stays reserved.
+TEST_F(EngineTest, AbsentQemuIsReleasedAfterTheGrace) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  addVm(vmConfig("b", 512 * kMiB, 2 * kGiB), 0);
+  vms_[1]->up = false;
+  start();
+  links_[0]->report(4 * kGiB);
+  run(cfg_.vmGoneGraceMs / 2);
+  EXPECT_EQ(engine_->status().vms[1].chargedBytes, 2 * kGiB);
+  EXPECT_EQ(requested(0), 2 * kGiB);
+  links_[0]->report(4 * kGiB);
+  run(cfg_.vmGoneGraceMs);
+  EXPECT_EQ(engine_->status().vms[1].phase, "released");
+  EXPECT_EQ(engine_->status().vms[1].chargedBytes, 512 * kMiB);
+  EXPECT_EQ(requested(0), 4 * kGiB - 512 * kMiB);
+  // Its QEMU is back but QMP does not answer yet: its size is unknown.
+  vms_[1]->up = true;
+  vms_[1]->answers = false;
+  run(1500);
+  EXPECT_EQ(engine_->status().vms[1].phase, "connecting");
+  EXPECT_EQ(engine_->status().vms[1].chargedBytes, 2 * kGiB);
 }

@@ -14,6 +14,7 @@ namespace htier {
 
 struct Error {
   std::string message;
+  int sysErrno = 0;  // the errno behind a failed system call, if any
 };
 
 struct Unit {};
@@ -49,6 +50,9 @@ inline Status okStatus() {
 }
 inline Error makeError(std::string msg) {
   return Error{std::move(msg)};
+}
+inline Error makeSysError(std::string msg, int sysErrno) {
+  return Error{std::move(msg), sysErrno};
 }
 
 }  // namespace htier

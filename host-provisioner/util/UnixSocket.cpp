@@ -31,8 +31,12 @@ Maybe<sockaddr_un> makeAddr(const std::string& path) {
   return addr;
 }
 
-std::string errnoText(const char* what, const std::string& path) {
-  return std::string(what) + " " + path + ": " + std::strerror(errno);
+// Keeps errno: a caller can tell "nothing listens there" from other
+// failures.
+Error sysError(const char* what, const std::string& path) {
+  int err = errno;
+  return makeSysError(
+      std::string(what) + " " + path + ": " + std::strerror(err), err);
 }
 
 }  // namespace
@@ -43,12 +47,12 @@ Maybe<Fd> connectUnix(const std::string& path) {
     return addr.error();
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid())
-    return makeError(errnoText("socket() for", path));
+    return sysError("socket() for", path);
   // A unix connect completes or fails at once (EAGAIN only when the
   // listener's backlog is full, which we treat as a failure to retry).
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr.value()),
                 sizeof(sockaddr_un)) != 0)
-    return makeError(errnoText("connect", path));
+    return sysError("connect", path);
   return fd;
 }
 
@@ -65,12 +69,12 @@ Maybe<Fd> listenUnix(const std::string& path) {
   }
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid())
-    return makeError(errnoText("socket() for", path));
+    return sysError("socket() for", path);
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr.value()),
              sizeof(sockaddr_un)) != 0)
-    return makeError(errnoText("bind", path));
+    return sysError("bind", path);
   if (::listen(fd.get(), 8) != 0)
-    return makeError(errnoText("listen", path));
+    return sysError("listen", path);
   return fd;
 }
 
