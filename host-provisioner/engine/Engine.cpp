@@ -94,6 +94,7 @@ Status Engine::adopt(VmRuntime& vm, Millis now) {
   vm.fast.info = *fast;
   vm.fast.requestedAtMs = now;
   vm.fast.stuck = false;
+  vm.fast.requestInDoubtBytes.reset();
   if (vm.slow) {
     auto slow = vm.control->describe(vm.slow->id);
     if (!slow)
@@ -101,6 +102,7 @@ Status Engine::adopt(VmRuntime& vm, Millis now) {
     vm.slow->info = *slow;
     vm.slow->requestedAtMs = now;
     vm.slow->stuck = false;
+    vm.slow->requestInDoubtBytes.reset();
   }
   // Pin the VM where it is until its guest reports: a restarted
   // provisioner must not take memory from a guest it knows nothing about.
@@ -226,9 +228,14 @@ Status Engine::resize(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
                       Millis now) {
   auto st = vm.control->setRequestedSize(dev.id, bytes);
   if (!st) {
+    // Without a reply QEMU may have applied it; an error reply says it
+    // did not, but reading it back costs one qom-get and is always right.
+    dev.requestInDoubtBytes =
+        std::max(bytes, dev.requestInDoubtBytes.value_or(0));
     vm.lastError = "qom-set " + dev.id + " requested-size " +
                    std::to_string(bytes) + ": " + st.message();
-    HLOG(kError) << vm.cfg.name << ": " << vm.lastError;
+    HLOG(kError) << vm.cfg.name << ": " << vm.lastError
+                 << "; reading requested-size back";
     if (!vm.control->connected())
       markLost(vm, now, st.message());
     return st;
@@ -241,11 +248,35 @@ Status Engine::resize(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
   return okStatus();
 }
 
+bool Engine::readBackRequest(VmRuntime& vm, DeviceRuntime& dev, Millis now) {
+  auto requested = vm.control->requestedSize(dev.id);
+  if (!requested) {
+    vm.lastError =
+        "qom-get " + dev.id + " requested-size: " + requested.message();
+    if (!vm.control->connected())
+      markLost(vm, now, requested.message());
+    return false;
+  }
+  HLOG(kInfo) << vm.cfg.name << ": " << dev.id << " requested-size is "
+              << formatBytes(*requested) << " (the qom-set of "
+              << formatBytes(*dev.requestInDoubtBytes)
+              << (*requested == *dev.requestInDoubtBytes ? " was" : " was not")
+              << " applied)";
+  if (*requested != dev.info.requestedBytes) {
+    dev.info.requestedBytes = *requested;
+    dev.requestedAtMs = now;
+  }
+  dev.requestInDoubtBytes.reset();
+  return true;
+}
+
 void Engine::refreshSizes(VmRuntime& vm, Millis now) {
   // Events are rate-limited to one per second per device, so the size is
   // polled; it is cheap (one qom-get per device per tick).
   for (DeviceRuntime* dev : {&vm.fast, vm.slow ? &*vm.slow : nullptr}) {
     if (!dev || vm.phase != VmPhase::kActive)
+      continue;
+    if (dev->requestInDoubtBytes && !readBackRequest(vm, *dev, now))
       continue;
     auto size = vm.control->size(dev->id);
     if (!size) {
@@ -443,14 +474,17 @@ void Engine::tick() {
     runPolicy(now);
     nextPolicyMs_ = now + cfg_.intervalMs;
   }
-  // Shrinks first: a grow only goes into memory that is really free.
+  // Shrinks first: a grow only goes into memory that is really free.  A
+  // VM with a request in doubt waits until it is read back.
+  auto enforceable = [](const VmRuntime& vm) {
+    return vm.phase == VmPhase::kActive && !vm.fast.requestInDoubtBytes &&
+           !(vm.slow && vm.slow->requestInDoubtBytes);
+  };
   for (auto& vm : vms_)
-    if (vm.phase == VmPhase::kActive &&
-        vm.targetBytes < vm.fast.info.requestedBytes)
+    if (enforceable(vm) && vm.targetBytes < vm.fast.info.requestedBytes)
       enforce(vm, now);
   for (auto& vm : vms_)
-    if (vm.phase == VmPhase::kActive &&
-        vm.targetBytes >= vm.fast.info.requestedBytes)
+    if (enforceable(vm) && vm.targetBytes >= vm.fast.info.requestedBytes)
       enforce(vm, now);
 }
 

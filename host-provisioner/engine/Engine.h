@@ -51,6 +51,7 @@ class Engine {
   void connectFailed(VmRuntime& vm, Millis now, const Error& err);
   void qemuPresent(VmRuntime& vm);
   void readGuest(VmRuntime& vm, Millis now);
+  bool readBackRequest(VmRuntime& vm, DeviceRuntime& dev, Millis now);
   void refreshSizes(VmRuntime& vm, Millis now);
   void enforce(VmRuntime& vm, Millis now);
   void enforceSlow(VmRuntime& vm, Millis now);

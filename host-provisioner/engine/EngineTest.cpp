@@ -23,6 +23,7 @@ using Journal = std::vector<std::string>;
 struct FakeDevice {
   DeviceInfo info;
   uint64_t unplugFloor = 0;  // the guest cannot unplug below this
+  uint64_t plugStep = 0;     // bytes plugged per 100 ms; 0: all at once
 };
 
 class FakeVm : public VmControl {
@@ -47,6 +48,11 @@ class FakeVm : public VmControl {
       return makeError("gone");
     return devices.at(d).info.sizeBytes;
   }
+  Maybe<uint64_t> requestedSize(const std::string& d) override {
+    if (!connected())
+      return makeError("gone");
+    return devices.at(d).info.requestedBytes;
+  }
   Status setRequestedSize(const std::string& d, uint64_t bytes) override {
     if (!connected())
       return makeError("gone");
@@ -55,19 +61,29 @@ class FakeVm : public VmControl {
       return makeError("GenericError: bad requested-size");
     dev.info.requestedBytes = bytes;
     journal_->push_back("qom-set " + d + " " + std::to_string(bytes / kMiB));
+    if (loseSetReplies)  // applied, but the reply never comes
+      return makeError("qom-set: timed out waiting for QMP");
     return okStatus();
   }
-  // The guest driver: plugs at once, unplugs down to unplugFloor.
+  // The guest driver: plugs (at once or plugStep at a time), unplugs down
+  // to unplugFloor.
   void guestStep() {
-    for (auto& [id, dev] : devices)
-      dev.info.sizeBytes =
-          std::max(dev.info.requestedBytes,
-                   std::min(dev.info.sizeBytes, dev.unplugFloor));
+    for (auto& [id, dev] : devices) {
+      DeviceInfo& i = dev.info;
+      if (i.sizeBytes < i.requestedBytes)
+        i.sizeBytes = dev.plugStep ? std::min(i.requestedBytes,
+                                              i.sizeBytes + dev.plugStep)
+                                   : i.requestedBytes;
+      else
+        i.sizeBytes =
+            std::max(i.requestedBytes, std::min(i.sizeBytes, dev.unplugFloor));
+    }
   }
 
   std::map<std::string, FakeDevice> devices;
   bool up = true;       // QEMU runs (else its QMP socket is gone)
   bool answers = true;  // its QMP answers (else: someone else holds it)
+  bool loseSetReplies = false;
 
  private:
   bool connected_ = false;
@@ -374,4 +390,27 @@ TEST_F(EngineTest, AbsentQemuIsReleasedAfterTheGrace) {
   run(1500);
   EXPECT_EQ(engine_->status().vms[1].phase, "connecting");
   EXPECT_EQ(engine_->status().vms[1].chargedBytes, 2 * kGiB);
+}
+
+// Repro from issue 10: a grow to 3 GiB times out but QEMU applies it, and
+// then demand moves to the other VM.  The request is unknown until read
+// back, so it is charged as the larger of old and new, re-read before any
+// further decision, and a's memory is taken back before b grows into it.
+TEST_F(EngineTest, LostQomSetReplyIsChargedAndReadBack) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  addVm(vmConfig("b", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  vms_[0]->loseSetReplies = true;
+  vms_[0]->devices["vm0"].plugStep = 128 * kMiB;  // plugging takes 2 s
+  start();
+  links_[0]->report(3 * kGiB);
+  links_[1]->report(0);
+  run(1500);
+  EXPECT_EQ(requested(0), 3 * kGiB);
+  EXPECT_EQ(engine_->vm(0).fast.info.requestedBytes, 3 * kGiB);
+  links_[0]->report(0);
+  links_[1]->report(4 * kGiB);
+  run(10000);  // run() asserts no over-commit at every tick
+  EXPECT_EQ(requested(0), 256 * kMiB);
+  EXPECT_EQ(engine_->vm(0).fast.info.requestedBytes, 256 * kMiB);
+  EXPECT_EQ(requested(1), 4 * kGiB - 256 * kMiB);
 }

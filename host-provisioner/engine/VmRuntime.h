@@ -5,6 +5,7 @@
 // of the resize protocol.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -21,9 +22,14 @@ struct DeviceRuntime {
   DeviceInfo info;  // block, max, size (plugged), requested
   Millis requestedAtMs = 0;
   bool stuck = false;  // size stayed above requested past the timeout
+  // A qom-set requested-size that failed without a reply (a timeout, the
+  // link gone) may have been applied: until requested-size is read back,
+  // the request is either, and no decision is taken on the device.
+  std::optional<uint64_t> requestInDoubtBytes;
 
   uint64_t chargedBytes() const {
-    return std::max(info.sizeBytes, info.requestedBytes);
+    return std::max(
+        {info.sizeBytes, info.requestedBytes, requestInDoubtBytes.value_or(0)});
   }
 };
 

@@ -38,10 +38,10 @@ Maybe<DeviceInfo> QmpVmControl::describe(const std::string& device) {
   auto max = getU64(memdev->get<std::string>(), "size");
   if (!max)
     return max.error();
-  auto size = getU64(path, "size");
+  auto size = this->size(device);
   if (!size)
     return size.error();
-  auto requested = getU64(path, "requested-size");
+  auto requested = requestedSize(device);
   if (!requested)
     return requested.error();
   if (*block == 0)
@@ -55,6 +55,10 @@ Maybe<DeviceInfo> QmpVmControl::describe(const std::string& device) {
 
 Maybe<uint64_t> QmpVmControl::size(const std::string& device) {
   return getU64(peripheralPath(device), "size");
+}
+
+Maybe<uint64_t> QmpVmControl::requestedSize(const std::string& device) {
+  return getU64(peripheralPath(device), "requested-size");
 }
 
 Status QmpVmControl::setRequestedSize(const std::string& device,
