@@ -92,7 +92,7 @@ Status Engine::adopt(VmRuntime& vm, Millis now) {
   if (!fast)
     return makeError("fast_device " + vm.fast.id + ": " + fast.message());
   vm.fast.info = *fast;
-  vm.fast.requestedAtMs = now;
+  vm.fast.progressAtMs = now;
   vm.fast.stuck = false;
   vm.fast.requestInDoubtBytes.reset();
   if (vm.slow) {
@@ -100,7 +100,7 @@ Status Engine::adopt(VmRuntime& vm, Millis now) {
     if (!slow)
       return makeError("slow_device " + vm.slow->id + ": " + slow.message());
     vm.slow->info = *slow;
-    vm.slow->requestedAtMs = now;
+    vm.slow->progressAtMs = now;
     vm.slow->stuck = false;
     vm.slow->requestInDoubtBytes.reset();
   }
@@ -244,7 +244,7 @@ Status Engine::resize(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
               << formatBytes(dev.info.requestedBytes) << " -> "
               << formatBytes(bytes);
   dev.info.requestedBytes = bytes;
-  dev.requestedAtMs = now;
+  dev.progressAtMs = now;
   return okStatus();
 }
 
@@ -264,7 +264,7 @@ bool Engine::readBackRequest(VmRuntime& vm, DeviceRuntime& dev, Millis now) {
               << " applied)";
   if (*requested != dev.info.requestedBytes) {
     dev.info.requestedBytes = *requested;
-    dev.requestedAtMs = now;
+    dev.progressAtMs = now;
   }
   dev.requestInDoubtBytes.reset();
   return true;
@@ -285,19 +285,31 @@ void Engine::refreshSizes(VmRuntime& vm, Millis now) {
         markLost(vm, now, size.message());
       continue;
     }
+    bool moved = *size != dev->info.sizeBytes;
     dev->info.sizeBytes = *size;
+    if (moved)
+      dev->progressAtMs = now;
     bool over = dev->info.sizeBytes > dev->info.requestedBytes;
+    // Stuck means no progress for a while, not slow: a large unplug may
+    // take longer than the timeout and must not be second-guessed.
     if (over && !dev->stuck &&
-        now - dev->requestedAtMs >= cfg_.unplugTimeoutMs) {
+        now - dev->progressAtMs >= cfg_.unplugTimeoutMs) {
       dev->stuck = true;
       HLOG(kWarning) << vm.cfg.name << ": " << dev->id << " is stuck at "
                      << formatBytes(dev->info.sizeBytes) << " (requested "
-                     << formatBytes(dev->info.requestedBytes)
-                     << "): the guest cannot unplug; accounting it at its "
+                     << formatBytes(dev->info.requestedBytes) << ", no progress"
+                     << " for " << cfg_.unplugTimeoutMs
+                     << " ms): the guest cannot unplug; accounting it at its "
                         "real size";
-    } else if (!over && dev->stuck) {
+    } else if (dev->stuck && (moved || !over)) {
       dev->stuck = false;
-      HLOG(kInfo) << vm.cfg.name << ": " << dev->id << " unplug completed";
+      // The quota was raised to the stuck size only to account for it:
+      // back to the request, so the unplug is not undone by a grow.
+      if (dev == &vm.fast)
+        vm.targetBytes = std::min(vm.targetBytes, dev->info.requestedBytes);
+      HLOG(kInfo) << vm.cfg.name << ": " << dev->id << " unplug "
+                  << (over ? "goes on" : "completed") << "; quota "
+                  << formatBytes(vm.targetBytes);
     }
   }
 }
@@ -338,10 +350,13 @@ void Engine::enforce(VmRuntime& vm, Millis now) {
     uint64_t room =
         cfg_.fastCapacityBytes > others ? cfg_.fastCapacityBytes - others : 0;
     uint64_t grow = alignDown(std::min(target, room), f.info.blockBytes);
-    // A stuck device keeps its unplug request: asking for memory the guest
-    // already holds would only cancel it.
-    bool keepUnplugging = f.stuck && target <= f.info.sizeBytes;
-    if (grow > requested && !keepUnplugging) {
+    // A device above its request is unplugging: growing it would only
+    // cancel the unplug and re-plug what the guest is giving back.  Only a
+    // stuck one is grown, and only beyond what it really holds.
+    bool unplugging = f.info.sizeBytes > requested;
+    bool mayGrow =
+        unplugging ? f.stuck && grow > f.info.sizeBytes : grow > requested;
+    if (mayGrow) {
       if (resize(vm, f, grow, now))
         tellGuest(vm, grow, 0);
     }

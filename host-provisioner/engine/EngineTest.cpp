@@ -24,6 +24,7 @@ struct FakeDevice {
   DeviceInfo info;
   uint64_t unplugFloor = 0;  // the guest cannot unplug below this
   uint64_t plugStep = 0;     // bytes plugged per 100 ms; 0: all at once
+  uint64_t unplugStep = 0;   // bytes unplugged per 100 ms; 0: all at once
 };
 
 class FakeVm : public VmControl {
@@ -74,9 +75,11 @@ class FakeVm : public VmControl {
         i.sizeBytes = dev.plugStep ? std::min(i.requestedBytes,
                                               i.sizeBytes + dev.plugStep)
                                    : i.requestedBytes;
-      else
-        i.sizeBytes =
-            std::max(i.requestedBytes, std::min(i.sizeBytes, dev.unplugFloor));
+      else if (i.sizeBytes > i.requestedBytes)
+        i.sizeBytes = std::max({i.requestedBytes, dev.unplugFloor,
+                                dev.unplugStep && i.sizeBytes > dev.unplugStep
+                                    ? i.sizeBytes - dev.unplugStep
+                                    : 0});
     }
   }
 
@@ -187,6 +190,13 @@ class EngineTest : public ::testing::Test {
 
   uint64_t requested(size_t i) {
     return vms_[i]->devices["vm0"].info.requestedBytes;
+  }
+  std::vector<std::string> resizesOf(const std::string& device) {
+    std::vector<std::string> out;
+    for (const auto& e : journal_)
+      if (e.rfind("qom-set " + device + " ", 0) == 0)
+        out.push_back(e);
+    return out;
   }
   size_t find(const std::string& entry) {
     for (size_t i = 0; i < journal_.size(); i++)
@@ -413,4 +423,43 @@ TEST_F(EngineTest, LostQomSetReplyIsChargedAndReadBack) {
   EXPECT_EQ(requested(0), 256 * kMiB);
   EXPECT_EQ(engine_->vm(0).fast.info.requestedBytes, 256 * kMiB);
   EXPECT_EQ(requested(1), 4 * kGiB - 256 * kMiB);
+}
+
+// Repro from issue 10: an unplug that takes longer than unplug_timeout_ms
+// but keeps making progress is not stuck, and is never cancelled by a
+// re-plug (it was: qom-set 256 | 2176 | 256).
+TEST_F(EngineTest, SlowUnplugIsNotStuckAndNeverReplugged) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 2176 * kMiB);
+  vms_[0]->devices["vm0"].unplugStep = 32 * kMiB;  // 6 s for 1920 MiB
+  start();
+  links_[0]->report(0);
+  for (int i = 0; i < 120; i++) {
+    run(100);
+    EXPECT_FALSE(engine_->status().vms[0].stuck) << "at " << now_;
+  }
+  EXPECT_EQ(resizesOf("vm0"), std::vector<std::string>{"qom-set vm0 256"});
+  EXPECT_EQ(vms_[0]->devices["vm0"].info.sizeBytes, 256 * kMiB);
+}
+
+// An unplug that stops is stuck (charged at its real size) after
+// unplug_timeout_ms without progress; when it goes on, the device is not
+// grown back to the size it was stuck at.
+TEST_F(EngineTest, StalledUnplugIsStuckThenResumesWithoutAReplug) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 2176 * kMiB);
+  FakeDevice& dev = vms_[0]->devices["vm0"];
+  dev.unplugStep = 32 * kMiB;
+  dev.unplugFloor = 1 * kGiB;  // the guest stalls at 1 GiB for a while
+  start();
+  links_[0]->report(0);
+  run(12000);  // shrink at 3 s, at 1 GiB by 7 s, stuck 3 s later
+  EXPECT_TRUE(engine_->status().vms[0].stuck);
+  EXPECT_EQ(engine_->status().vms[0].chargedBytes, 1 * kGiB);
+  dev.unplugFloor = 0;
+  for (int i = 0; i < 100; i++) {
+    run(100);
+    EXPECT_LE(dev.info.requestedBytes, 256 * kMiB) << "at " << now_;
+  }
+  EXPECT_FALSE(engine_->status().vms[0].stuck);
+  EXPECT_EQ(resizesOf("vm0"), std::vector<std::string>{"qom-set vm0 256"});
+  EXPECT_EQ(dev.info.sizeBytes, 256 * kMiB);
 }

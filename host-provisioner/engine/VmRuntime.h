@@ -20,8 +20,11 @@ namespace htier {
 struct DeviceRuntime {
   std::string id;
   DeviceInfo info;  // block, max, size (plugged), requested
-  Millis requestedAtMs = 0;
-  bool stuck = false;  // size stayed above requested past the timeout
+  // When the device last moved: its request changed, or its size did.
+  Millis progressAtMs = 0;
+  // Above its request with no progress for unplug_timeout_ms: the guest
+  // cannot unplug (for now).
+  bool stuck = false;
   // A qom-set requested-size that failed without a reply (a timeout, the
   // link gone) may have been applied: until requested-size is read back,
   // the request is either, and no decision is taken on the device.
