@@ -6,6 +6,8 @@
 // loop that serves the others.
 #pragma once
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <variant>
@@ -53,6 +55,11 @@ inline Error makeError(std::string msg) {
 }
 inline Error makeSysError(std::string msg, int sysErrno) {
   return Error{std::move(msg), sysErrno};
+}
+// "<what>: <strerror(errno)>", keeping errno.
+inline Error errnoError(const std::string& what) {
+  int err = errno;
+  return makeSysError(what + ": " + std::strerror(err), err);
 }
 
 }  // namespace htier
