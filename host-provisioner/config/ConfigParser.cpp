@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/Excerpt.h"
+
 namespace htier {
 
 namespace {
@@ -18,6 +20,11 @@ using json = nlohmann::json;
 const char* typeName(const json& j) {
   return j.type_name();
 }
+
+// No byte count in a config may exceed 2^52 (4 PiB, x86-64's physical
+// address limit), so that sums of a few of them (quota + fast base, the
+// memory bound of a guest) can never wrap around 2^64.
+constexpr uint64_t kMaxConfigBytes = 1ull << 52;
 
 // Reads typed fields of one JSON object, recording errors against a path.
 class ObjectReader {
@@ -59,9 +66,22 @@ class ObjectReader {
     else if (j->is_number_float())
       error(key, "must be an integer (got " + j->dump() + ")");
     else
-      error(key, std::string("must be a non-negative integer, got ") +
-                     typeName(*j) + " " + j->dump());
+      error(key, "must be a non-negative integer, got " + describeJson(*j));
     return false;
+  }
+
+  // A byte count: a non-negative integer of at most kMaxConfigBytes.
+  bool readBytes(const std::string& key, bool required, uint64_t& dst) {
+    uint64_t v = 0;
+    if (!readU64(key, required, v))
+      return false;
+    if (v > kMaxConfigBytes) {
+      error(key, "must be at most " + std::to_string(kMaxConfigBytes) +
+                     " (4 PiB), got " + std::to_string(v));
+      return false;
+    }
+    dst = v;
+    return true;
   }
 
   bool readMillis(const std::string& key, Millis& dst, uint64_t lo,
@@ -101,7 +121,7 @@ class ObjectReader {
       return false;
     if (!j->is_number() || j->get<double>() <= 0 || j->get<double>() > 1e6) {
       error(key, "must be a number greater than 0 and at most 1e6 (got " +
-                     j->dump() + ")");
+                     describeJson(*j) + ")");
       return false;
     }
     dst = j->get<double>();
@@ -170,10 +190,16 @@ void parseVm(const json& j, size_t idx, const Config& cfg,
     if (slow == vm.fastDevice)
       r.error("slow_device", "must differ from fast_device ('" + slow + "')");
   }
-  bool haveMin = r.readU64("min_fast_bytes", false, vm.minFastBytes);
-  bool haveMax = r.readU64("max_fast_bytes", true, vm.maxFastBytes);
-  if (haveMin)
+  bool haveMin = r.readBytes("min_fast_bytes", false, vm.minFastBytes);
+  bool haveMax = r.readBytes("max_fast_bytes", true, vm.maxFastBytes);
+  if (haveMin) {
     checkAligned(r, "min_fast_bytes", vm.minFastBytes, cfg.blockSizeBytes);
+    if (cfg.fastCapacityBytes && vm.minFastBytes > cfg.fastCapacityBytes)
+      r.error("min_fast_bytes", std::to_string(vm.minFastBytes) +
+                                    " is more than fast_capacity_bytes (" +
+                                    std::to_string(cfg.fastCapacityBytes) +
+                                    "): the guarantee cannot be kept");
+  }
   if (haveMax) {
     checkAligned(r, "max_fast_bytes", vm.maxFastBytes, cfg.blockSizeBytes);
     if (vm.maxFastBytes == 0)
@@ -190,9 +216,9 @@ void parseVm(const json& j, size_t idx, const Config& cfg,
                            ": larger than fast_capacity_bytes; the VM can "
                            "never get more than the capacity");
   r.readPositiveNumber("weight", vm.weight);
-  r.readU64("fast_base_bytes", false, vm.fastBaseBytes);
+  r.readBytes("fast_base_bytes", false, vm.fastBaseBytes);
   uint64_t total = 0;
-  if (r.readU64("total_bytes", false, total)) {
+  if (r.readBytes("total_bytes", false, total)) {
     vm.totalBytes = total;
     if (!vm.slowDevice)
       r.error("total_bytes", "only meaningful with a slow_device");
@@ -221,6 +247,45 @@ void checkUnique(const std::vector<VmConfig>& vms, const char* key, Get get,
   }
 }
 
+// Every socket path is one peer: a guest channel that is also a QMP
+// monitor (or the status socket) would let the guest speak for QEMU.
+void checkSocketPathsDistinct(const Config& cfg, ConfigParseResult& out) {
+  std::map<std::string, std::string> owner;  // path -> key that uses it
+  auto claim = [&](const std::string& path, const std::string& key) {
+    if (path.empty())
+      return;
+    auto [it, inserted] = owner.emplace(path, key);
+    if (!inserted)
+      out.errors.push_back(key + ": '" + path + "' is already used by " +
+                           it->second);
+  };
+  claim(cfg.statusSocket, "status_socket");
+  for (size_t i = 0; i < cfg.vms.size(); i++) {
+    std::string at = "vms[" + std::to_string(i) + "].";
+    claim(cfg.vms[i].qmpPath, at + "qmp");
+    claim(cfg.vms[i].channelPath, at + "channel");
+  }
+}
+
+void checkGuaranteesFit(const Config& cfg, ConfigParseResult& out) {
+  uint64_t sumMin = 0;
+  bool overflow = false;
+  for (const auto& vm : cfg.vms)
+    overflow |= __builtin_add_overflow(sumMin, vm.minFastBytes, &sumMin);
+  if (!cfg.fastCapacityBytes || (!overflow && sumMin <= cfg.fastCapacityBytes))
+    return;
+  std::ostringstream os;
+  os << "vms: infeasible: the sum of min_fast_bytes (";
+  if (overflow)
+    os << "more than 2^64";
+  else
+    os << sumMin << ", " << formatBytes(sumMin);
+  os << ") exceeds fast_capacity_bytes (" << cfg.fastCapacityBytes << ", "
+     << formatBytes(cfg.fastCapacityBytes)
+     << "); the guarantees cannot all be kept";
+  out.errors.push_back(os.str());
+}
+
 }  // namespace
 
 ConfigParseResult parseConfig(const std::string& text,
@@ -231,10 +296,11 @@ ConfigParseResult parseConfig(const std::string& text,
   if (root.is_discarded()) {
     // Re-parse with exceptions only to get nlohmann's position message.
     std::string why = "not valid JSON";
+    // (out_of_range for a number such as 1e400, parse_error otherwise.)
     try {
       json again = json::parse(text);
       (void)again;
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
       why = e.what();
     }
     out.errors.push_back("(document): " + why);
@@ -248,11 +314,11 @@ ConfigParseResult parseConfig(const std::string& text,
   }
   Config& cfg = out.config;
   ObjectReader r(root, "", out);
-  if (r.readU64("block_size_bytes", false, cfg.blockSizeBytes) &&
+  if (r.readBytes("block_size_bytes", false, cfg.blockSizeBytes) &&
       (cfg.blockSizeBytes < 4096 ||
        (cfg.blockSizeBytes & (cfg.blockSizeBytes - 1))))
     r.error("block_size_bytes", "must be a power of two of at least 4096");
-  if (r.readU64("fast_capacity_bytes", true, cfg.fastCapacityBytes) &&
+  if (r.readBytes("fast_capacity_bytes", true, cfg.fastCapacityBytes) &&
       cfg.fastCapacityBytes == 0)
     r.error("fast_capacity_bytes", "must be greater than 0");
   r.readMillis("interval_ms", cfg.intervalMs, 10, 3600000);
@@ -266,7 +332,16 @@ ConfigParseResult parseConfig(const std::string& text,
             "unknown policy '" + cfg.policy + "' (known: " + names + ")");
   }
   r.readMillis("hold_ms", cfg.holdMs, 0, 86400000);
-  r.readU64("hysteresis_bytes", false, cfg.hysteresisBytes);
+  // Larger than the capacity it would freeze every quota; near 2^64 it
+  // would wrap to 0 when rounded up to the block.
+  if (r.readU64("hysteresis_bytes", false, cfg.hysteresisBytes)) {
+    uint64_t limit =
+        cfg.fastCapacityBytes ? cfg.fastCapacityBytes : kMaxConfigBytes;
+    if (cfg.hysteresisBytes > limit)
+      r.error("hysteresis_bytes", "must be at most fast_capacity_bytes (" +
+                                      std::to_string(limit) + "), got " +
+                                      std::to_string(cfg.hysteresisBytes));
+  }
   r.readMillis("shrink_notice_ms", cfg.shrinkNoticeMs, 0, 600000);
   r.readMillis("unplug_timeout_ms", cfg.unplugTimeoutMs, 100, 3600000);
   r.readMillis("vm_gone_grace_ms", cfg.vmGoneGraceMs, 0, 86400000);
@@ -288,22 +363,8 @@ ConfigParseResult parseConfig(const std::string& text,
 
   checkUnique(
       cfg.vms, "name", [](const VmConfig& v) { return v.name; }, out);
-  checkUnique(
-      cfg.vms, "qmp", [](const VmConfig& v) { return v.qmpPath; }, out);
-  checkUnique(
-      cfg.vms, "channel", [](const VmConfig& v) { return v.channelPath; }, out);
-
-  uint64_t sumMin = 0;
-  for (const auto& vm : cfg.vms)
-    sumMin += vm.minFastBytes;
-  if (cfg.fastCapacityBytes && sumMin > cfg.fastCapacityBytes) {
-    std::ostringstream os;
-    os << "vms: infeasible: the sum of min_fast_bytes (" << sumMin << ", "
-       << formatBytes(sumMin) << ") exceeds fast_capacity_bytes ("
-       << cfg.fastCapacityBytes << ", " << formatBytes(cfg.fastCapacityBytes)
-       << "); the guarantees cannot all be kept";
-    out.errors.push_back(os.str());
-  }
+  checkSocketPathsDistinct(cfg, out);
+  checkGuaranteesFit(cfg, out);
   return out;
 }
 

@@ -201,7 +201,46 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"BadBlockSize", [](json& j) { j["block_size_bytes"] = 3000; },
                 "block_size_bytes", "power of two"},
         BadCase{"BadHold", [](json& j) { j["hold_ms"] = -1; }, "hold_ms",
-                "negative"}),
+                "negative"},
+        // A guest whose channel is QEMU's monitor could speak for QEMU.
+        BadCase{"ChannelIsItsQmp",
+                [](json& j) { j["vms"][0]["channel"] = j["vms"][0]["qmp"]; },
+                "vms[0].channel", "already used by vms[0].qmp"},
+        BadCase{"ChannelIsAnotherVmsQmp",
+                [](json& j) { j["vms"][1]["channel"] = j["vms"][0]["qmp"]; },
+                "vms[1].channel", "already used by vms[0].qmp"},
+        BadCase{"StatusSocketIsAVmSocket",
+                [](json& j) { j["status_socket"] = j["vms"][1]["channel"]; },
+                "vms[1].channel", "already used by status_socket"},
+        BadCase{"MinAboveCapacity",
+                [](json& j) {
+                  j["vms"].erase(1);
+                  j["vms"][0]["min_fast_bytes"] = 8589934592;
+                  j["vms"][0]["max_fast_bytes"] = 8589934592;
+                  j["vms"][0]["total_bytes"] = 8589934592;
+                },
+                "vms[0].min_fast_bytes", "more than fast_capacity_bytes"},
+        BadCase{"HysteresisNearTwoTo64",
+                [](json& j) { j["hysteresis_bytes"] = UINT64_MAX; },
+                "hysteresis_bytes", "at most fast_capacity_bytes"},
+        BadCase{"HugeFastBase",
+                [](json& j) { j["vms"][0]["fast_base_bytes"] = 1ull << 63; },
+                "vms[0].fast_base_bytes", "at most"},
+        BadCase{"HugeCapacity",
+                [](json& j) { j["fast_capacity_bytes"] = 1ull << 63; },
+                "fast_capacity_bytes", "at most"},
+        BadCase{"HugeBlock",
+                [](json& j) { j["block_size_bytes"] = 1ull << 63; },
+                "block_size_bytes", "at most"},
+        BadCase{"MinsOfTwoTo63",  // the sum used to wrap to 0
+                [](json& j) {
+                  j["fast_capacity_bytes"] = 1ull << 63;
+                  for (auto& vm : j["vms"]) {
+                    vm["min_fast_bytes"] = vm["max_fast_bytes"] = 1ull << 63;
+                    vm.erase("total_bytes");
+                  }
+                },
+                "vms[0].min_fast_bytes", "at most"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(ConfigParser, ReportsEveryErrorNotJustTheFirst) {
@@ -238,4 +277,50 @@ TEST(ConfigParser, MissingFileIsAnError) {
   auto r = parseConfigFile("/nonexistent/htier.json", kPolicies);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.errors[0].find("cannot read"), std::string::npos);
+}
+
+// Numbers nlohmann cannot hold are a clear document error, not an
+// out_of_range exception out of --check-config.
+TEST(ConfigParser, NumberOutOfRangeIsAnError) {
+  json j = validConfig();
+  std::string text = j.dump();
+  text.replace(text.find("4294967296"), 10, "1e400");
+  ConfigParseResult r;
+  EXPECT_NO_THROW(r = parseConfig(text, kPolicies));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.errors[0].rfind("(document): ", 0), 0u) << r.errors[0];
+  EXPECT_NE(r.errors[0].find("1e400"), std::string::npos) << r.errors[0];
+}
+
+// Each guarantee fits the capacity, but their sum does not: the sum must
+// not wrap around 2^64 and pass.
+TEST(ConfigParser, SumOfGuaranteesDoesNotOverflow) {
+  const uint64_t kPiB4 = 1ull << 52;
+  json j = validConfig();
+  j["fast_capacity_bytes"] = kPiB4;
+  json vm = j["vms"][1];
+  vm["min_fast_bytes"] = vm["max_fast_bytes"] = kPiB4;
+  j["vms"] = json::array();
+  for (int i = 0; i < 4097; i++) {  // 4097 * 2^52 = 2^64 + 2^52
+    vm["name"] = "vm" + std::to_string(i);
+    vm["qmp"] = "/q/" + std::to_string(i);
+    vm["channel"] = "/c/" + std::to_string(i);
+    j["vms"].push_back(vm);
+  }
+  auto r = parse(j);
+  EXPECT_TRUE(hasError(r, "vms", "infeasible")) << dump(r).substr(0, 500);
+}
+
+// A rejected value is reported by its type: a deeply nested one is never
+// dumped (recursively, one stack frame per level) into the message.
+TEST(ConfigParser, DeeplyNestedValueIsReportedByItsType) {
+  std::string deep = std::string(30000, '[') + std::string(30000, ']');
+  std::string text = validConfig().dump();
+  text.replace(text.find("4294967296"), 10, deep);
+  auto r = parseConfig(text, kPolicies);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(hasError(r, "fast_capacity_bytes", "an array (1 element)"))
+      << dump(r).substr(0, 500);
+  for (const auto& e : r.errors)
+    EXPECT_LT(e.size(), 300u);
 }

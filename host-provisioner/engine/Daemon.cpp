@@ -5,12 +5,15 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cerrno>
+#include <optional>
 
 #include "engine/Engine.h"
 #include "policy/PolicyRegistry.h"
 #include "qmp/QmpTransport.h"
 #include "status/StatusServer.h"
 #include "util/Log.h"
+#include "util/RuntimeFiles.h"
 
 namespace htier {
 
@@ -31,11 +34,23 @@ int runDaemon(const Config& cfg) {
     HLOG(kError) << "unknown policy " << cfg.policy;
     return 1;
   }
-  auto server = StatusServer::listen(cfg.statusSocket);
-  if (!server) {
-    HLOG(kError) << "status socket: " << server.message();
+  // One daemon per status socket: a second one would drive the same VMs.
+  // A lock that cannot be made at all (no runtime directory) is only
+  // warned about, like the status socket: managing the VMs comes first.
+  auto lock = InstanceLock::acquire(cfg.statusSocket + ".lock");
+  if (!lock && lock.error().sysErrno == EWOULDBLOCK) {
+    HLOG(kError) << "not starting: " << lock.message();
     return 1;
   }
+  if (!lock)
+    HLOG(kWarning) << "instance lock: " << lock.message()
+                   << "; a second daemon would not be stopped";
+  std::optional<StatusServer> server;
+  if (auto s = StatusServer::listen(cfg.statusSocket))
+    server.emplace(std::move(s).value());
+  else
+    HLOG(kWarning) << "status socket: " << s.message()
+                   << "; managing the VMs without it";
   std::vector<VmPorts> ports;
   for (const auto& vm : cfg.vms) {
     auto client = std::make_unique<QmpClient>(makeUnixQmpTransport(vm.qmpPath),
@@ -58,11 +73,11 @@ int runDaemon(const Config& cfg) {
 
   HLOG(kInfo) << "htier-provisiond: policy " << cfg.policy << ", capacity "
               << formatBytes(cfg.fastCapacityBytes) << ", " << cfg.vms.size()
-              << " VM(s), status on " << cfg.statusSocket;
+              << " VM(s), status on " << (server ? cfg.statusSocket : "(none)");
   while (!gStop) {
     engine.tick();
-    pollfd p{server->fd(), POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(kTickMs)) > 0)
+    pollfd p{server ? server->fd() : -1, POLLIN, 0};  // fd -1: just waits
+    if (::poll(&p, 1, static_cast<int>(kTickMs)) > 0 && server)
       server->serve(statusToJson(engine.status()));
   }
   HLOG(kInfo) << "htier-provisiond: stopping; VMs keep their current sizes";

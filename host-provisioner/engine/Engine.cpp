@@ -2,6 +2,7 @@
 #include "engine/Engine.h"
 
 #include <algorithm>
+#include <cerrno>
 
 #include "policy/Curve.h"
 #include "util/Log.h"
@@ -13,7 +14,14 @@ namespace {
 constexpr Millis kQmpRetryMs = 1000;
 // Curve points kept per guest for the policy (htier-agent sends <= 17).
 constexpr size_t kPolicyCurvePoints = 32;
+
+// Connecting to QMP failed because no QEMU is there: its socket is gone,
+// or nothing listens on it any more.  Any other failure (a timeout, a
+// monitor held by another client) leaves QEMU, and its memory, in place.
+bool qemuAbsent(const Error& e) {
+  return e.sysErrno == ENOENT || e.sysErrno == ECONNREFUSED;
 }
+}  // namespace
 
 const char* phaseName(VmPhase p) {
   switch (p) {
@@ -55,11 +63,15 @@ uint64_t Engine::chargedBytes(const VmRuntime& vm) const {
     case VmPhase::kActive:
       return vm.fast.chargedBytes();
     case VmPhase::kLost:
-      // The VM may still exist (a QMP hiccup): hold what it had.
-      return std::max(vm.fast.chargedBytes(), vm.cfg.minFastBytes);
-    case VmPhase::kConnecting:
+    case VmPhase::kConnecting: {
+      // QEMU may be there with memory we cannot see: hold what it had,
+      // or, never seen, all it may have.
+      uint64_t held =
+          vm.sizesKnown ? vm.fast.chargedBytes() : vm.cfg.maxFastBytes;
+      return std::max(held, vm.cfg.minFastBytes);
+    }
     case VmPhase::kReleased:
-      // Unknown or gone: keep its guarantee reserved for its return.
+      // Gone: keep its guarantee reserved for its return.
       return vm.cfg.minFastBytes;
   }
   return 0;
@@ -80,15 +92,17 @@ Status Engine::adopt(VmRuntime& vm, Millis now) {
   if (!fast)
     return makeError("fast_device " + vm.fast.id + ": " + fast.message());
   vm.fast.info = *fast;
-  vm.fast.requestedAtMs = now;
+  vm.fast.progressAtMs = now;
   vm.fast.stuck = false;
+  vm.fast.requestInDoubtBytes.reset();
   if (vm.slow) {
     auto slow = vm.control->describe(vm.slow->id);
     if (!slow)
       return makeError("slow_device " + vm.slow->id + ": " + slow.message());
     vm.slow->info = *slow;
-    vm.slow->requestedAtMs = now;
+    vm.slow->progressAtMs = now;
     vm.slow->stuck = false;
+    vm.slow->requestInDoubtBytes.reset();
   }
   // Pin the VM where it is until its guest reports: a restarted
   // provisioner must not take memory from a guest it knows nothing about.
@@ -102,6 +116,7 @@ Status Engine::adopt(VmRuntime& vm, Millis now) {
   if (vm.link)
     vm.link->takeReport();  // anything queued predates the adoption
   vm.phase = VmPhase::kActive;
+  vm.sizesKnown = true;
   HLOG(kInfo) << vm.cfg.name << ": adopted " << vm.fast.id << " size "
               << formatBytes(fast->sizeBytes) << " requested "
               << formatBytes(fast->requestedBytes) << " max "
@@ -119,37 +134,61 @@ void Engine::markLost(VmRuntime& vm, Millis now, const std::string& why) {
   vm.lastError = why;
   if (vm.phase == VmPhase::kActive) {
     HLOG(kWarning) << vm.cfg.name << ": QMP lost (" << why << "); holding "
-                   << formatBytes(chargedBytes(vm)) << " for "
+                   << formatBytes(chargedBytes(vm))
+                   << " until it is back, or its QEMU is gone for "
                    << cfg_.vmGoneGraceMs << " ms";
     vm.phase = VmPhase::kLost;
-    vm.lostSinceMs = now;
-    vm.reason = "QMP lost; memory held for the grace period";
+    vm.reason = "QMP lost; its memory stays held";
   }
   vm.nextConnectMs = now + kQmpRetryMs;
 }
 
-void Engine::maintainQmp(VmRuntime& vm, Millis now) {
-  if (vm.phase == VmPhase::kLost &&
-      now - vm.lostSinceMs >= cfg_.vmGoneGraceMs) {
-    HLOG(kWarning) << vm.cfg.name << ": gone for " << cfg_.vmGoneGraceMs
+void Engine::qemuPresent(VmRuntime& vm) {
+  vm.qemuAbsentSinceMs.reset();
+  if (vm.phase != VmPhase::kReleased)
+    return;
+  HLOG(kWarning) << vm.cfg.name << ": its QEMU is back; charged its max "
+                 << "until its size is read";
+  vm.phase = VmPhase::kConnecting;
+  vm.reason = "QEMU back; charged its max until its size is read";
+}
+
+void Engine::connectFailed(VmRuntime& vm, Millis now, const Error& err) {
+  if (vm.lastError != err.message)
+    HLOG(kWarning) << vm.cfg.name << ": " << err.message;
+  vm.lastError = err.message;
+  if (!qemuAbsent(err)) {
+    qemuPresent(vm);
+    return;
+  }
+  if (!vm.qemuAbsentSinceMs)
+    vm.qemuAbsentSinceMs = now;
+  if (vm.phase != VmPhase::kReleased &&
+      now - *vm.qemuAbsentSinceMs >= cfg_.vmGoneGraceMs) {
+    HLOG(kWarning) << vm.cfg.name << ": no QEMU for " << cfg_.vmGoneGraceMs
                    << " ms; its fast memory returns to the pool";
     vm.phase = VmPhase::kReleased;
     vm.reason = "VM gone; share returned to the pool";
     vm.targetBytes = 0;
+    vm.sizesKnown = false;  // a new QEMU starts with sizes of its own
   }
-  if (vm.phase == VmPhase::kActive && vm.control->connected())
-    return;
+}
+
+void Engine::maintainQmp(VmRuntime& vm, Millis now) {
   if (vm.phase == VmPhase::kActive) {
-    markLost(vm, now, "QMP disconnected");
+    if (!vm.control->connected())
+      markLost(vm, now, "QMP disconnected");
     return;
   }
   if (now < vm.nextConnectMs)
     return;
   vm.nextConnectMs = now + kQmpRetryMs;
-  auto st = vm.control->connect();
-  if (st)
-    st = adopt(vm, now);
-  if (!st) {
+  if (auto st = vm.control->connect(); !st) {
+    connectFailed(vm, now, st.error());
+    return;
+  }
+  qemuPresent(vm);
+  if (auto st = adopt(vm, now); !st) {
     if (vm.lastError != st.message())
       HLOG(kWarning) << vm.cfg.name << ": " << st.message();
     vm.lastError = st.message();
@@ -189,9 +228,14 @@ Status Engine::resize(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
                       Millis now) {
   auto st = vm.control->setRequestedSize(dev.id, bytes);
   if (!st) {
+    // Without a reply QEMU may have applied it; an error reply says it
+    // did not, but reading it back costs one qom-get and is always right.
+    dev.requestInDoubtBytes =
+        std::max(bytes, dev.requestInDoubtBytes.value_or(0));
     vm.lastError = "qom-set " + dev.id + " requested-size " +
                    std::to_string(bytes) + ": " + st.message();
-    HLOG(kError) << vm.cfg.name << ": " << vm.lastError;
+    HLOG(kError) << vm.cfg.name << ": " << vm.lastError
+                 << "; reading requested-size back";
     if (!vm.control->connected())
       markLost(vm, now, st.message());
     return st;
@@ -200,8 +244,30 @@ Status Engine::resize(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
               << formatBytes(dev.info.requestedBytes) << " -> "
               << formatBytes(bytes);
   dev.info.requestedBytes = bytes;
-  dev.requestedAtMs = now;
+  dev.progressAtMs = now;
   return okStatus();
+}
+
+bool Engine::readBackRequest(VmRuntime& vm, DeviceRuntime& dev, Millis now) {
+  auto requested = vm.control->requestedSize(dev.id);
+  if (!requested) {
+    vm.lastError =
+        "qom-get " + dev.id + " requested-size: " + requested.message();
+    if (!vm.control->connected())
+      markLost(vm, now, requested.message());
+    return false;
+  }
+  HLOG(kInfo) << vm.cfg.name << ": " << dev.id << " requested-size is "
+              << formatBytes(*requested) << " (the qom-set of "
+              << formatBytes(*dev.requestInDoubtBytes)
+              << (*requested == *dev.requestInDoubtBytes ? " was" : " was not")
+              << " applied)";
+  if (*requested != dev.info.requestedBytes) {
+    dev.info.requestedBytes = *requested;
+    dev.progressAtMs = now;
+  }
+  dev.requestInDoubtBytes.reset();
+  return true;
 }
 
 void Engine::refreshSizes(VmRuntime& vm, Millis now) {
@@ -210,6 +276,8 @@ void Engine::refreshSizes(VmRuntime& vm, Millis now) {
   for (DeviceRuntime* dev : {&vm.fast, vm.slow ? &*vm.slow : nullptr}) {
     if (!dev || vm.phase != VmPhase::kActive)
       continue;
+    if (dev->requestInDoubtBytes && !readBackRequest(vm, *dev, now))
+      continue;
     auto size = vm.control->size(dev->id);
     if (!size) {
       vm.lastError = "qom-get " + dev->id + " size: " + size.message();
@@ -217,19 +285,31 @@ void Engine::refreshSizes(VmRuntime& vm, Millis now) {
         markLost(vm, now, size.message());
       continue;
     }
+    bool moved = *size != dev->info.sizeBytes;
     dev->info.sizeBytes = *size;
+    if (moved)
+      dev->progressAtMs = now;
     bool over = dev->info.sizeBytes > dev->info.requestedBytes;
+    // Stuck means no progress for a while, not slow: a large unplug may
+    // take longer than the timeout and must not be second-guessed.
     if (over && !dev->stuck &&
-        now - dev->requestedAtMs >= cfg_.unplugTimeoutMs) {
+        now - dev->progressAtMs >= cfg_.unplugTimeoutMs) {
       dev->stuck = true;
       HLOG(kWarning) << vm.cfg.name << ": " << dev->id << " is stuck at "
                      << formatBytes(dev->info.sizeBytes) << " (requested "
-                     << formatBytes(dev->info.requestedBytes)
-                     << "): the guest cannot unplug; accounting it at its "
+                     << formatBytes(dev->info.requestedBytes) << ", no progress"
+                     << " for " << cfg_.unplugTimeoutMs
+                     << " ms): the guest cannot unplug; accounting it at its "
                         "real size";
-    } else if (!over && dev->stuck) {
+    } else if (dev->stuck && (moved || !over)) {
       dev->stuck = false;
-      HLOG(kInfo) << vm.cfg.name << ": " << dev->id << " unplug completed";
+      // The quota was raised to the stuck size only to account for it:
+      // back to the request, so the unplug is not undone by a grow.
+      if (dev == &vm.fast)
+        vm.targetBytes = std::min(vm.targetBytes, dev->info.requestedBytes);
+      HLOG(kInfo) << vm.cfg.name << ": " << dev->id << " unplug "
+                  << (over ? "goes on" : "completed") << "; quota "
+                  << formatBytes(vm.targetBytes);
     }
   }
 }
@@ -270,10 +350,13 @@ void Engine::enforce(VmRuntime& vm, Millis now) {
     uint64_t room =
         cfg_.fastCapacityBytes > others ? cfg_.fastCapacityBytes - others : 0;
     uint64_t grow = alignDown(std::min(target, room), f.info.blockBytes);
-    // A stuck device keeps its unplug request: asking for memory the guest
-    // already holds would only cancel it.
-    bool keepUnplugging = f.stuck && target <= f.info.sizeBytes;
-    if (grow > requested && !keepUnplugging) {
+    // A device above its request is unplugging: growing it would only
+    // cancel the unplug and re-plug what the guest is giving back.  Only a
+    // stuck one is grown, and only beyond what it really holds.
+    bool unplugging = f.info.sizeBytes > requested;
+    bool mayGrow =
+        unplugging ? f.stuck && grow > f.info.sizeBytes : grow > requested;
+    if (mayGrow) {
       if (resize(vm, f, grow, now))
         tellGuest(vm, grow, 0);
     }
@@ -406,14 +489,17 @@ void Engine::tick() {
     runPolicy(now);
     nextPolicyMs_ = now + cfg_.intervalMs;
   }
-  // Shrinks first: a grow only goes into memory that is really free.
+  // Shrinks first: a grow only goes into memory that is really free.  A
+  // VM with a request in doubt waits until it is read back.
+  auto enforceable = [](const VmRuntime& vm) {
+    return vm.phase == VmPhase::kActive && !vm.fast.requestInDoubtBytes &&
+           !(vm.slow && vm.slow->requestInDoubtBytes);
+  };
   for (auto& vm : vms_)
-    if (vm.phase == VmPhase::kActive &&
-        vm.targetBytes < vm.fast.info.requestedBytes)
+    if (enforceable(vm) && vm.targetBytes < vm.fast.info.requestedBytes)
       enforce(vm, now);
   for (auto& vm : vms_)
-    if (vm.phase == VmPhase::kActive &&
-        vm.targetBytes >= vm.fast.info.requestedBytes)
+    if (enforceable(vm) && vm.targetBytes >= vm.fast.info.requestedBytes)
       enforce(vm, now);
 }
 

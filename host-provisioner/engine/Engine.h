@@ -48,7 +48,10 @@ class Engine {
   void maintainQmp(VmRuntime& vm, Millis now);
   Status adopt(VmRuntime& vm, Millis now);
   void markLost(VmRuntime& vm, Millis now, const std::string& why);
+  void connectFailed(VmRuntime& vm, Millis now, const Error& err);
+  void qemuPresent(VmRuntime& vm);
   void readGuest(VmRuntime& vm, Millis now);
+  bool readBackRequest(VmRuntime& vm, DeviceRuntime& dev, Millis now);
   void refreshSizes(VmRuntime& vm, Millis now);
   void enforce(VmRuntime& vm, Millis now);
   void enforceSlow(VmRuntime& vm, Millis now);

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <map>
 
 #include "policy/PolicyRegistry.h"
@@ -22,6 +23,8 @@ using Journal = std::vector<std::string>;
 struct FakeDevice {
   DeviceInfo info;
   uint64_t unplugFloor = 0;  // the guest cannot unplug below this
+  uint64_t plugStep = 0;     // bytes plugged per 100 ms; 0: all at once
+  uint64_t unplugStep = 0;   // bytes unplugged per 100 ms; 0: all at once
 };
 
 class FakeVm : public VmControl {
@@ -29,11 +32,13 @@ class FakeVm : public VmControl {
   explicit FakeVm(Journal* j) : journal_(j) {}
   Status connect() override {
     if (!up)
-      return makeError("connect: No such file or directory");
+      return makeSysError("connect: No such file or directory", ENOENT);
+    if (!answers)
+      return makeError("no QMP greeting: timed out waiting for QMP");
     connected_ = true;
     return okStatus();
   }
-  bool connected() const override { return connected_ && up; }
+  bool connected() const override { return connected_ && up && answers; }
   Maybe<DeviceInfo> describe(const std::string& d) override {
     if (!connected())
       return makeError("gone");
@@ -44,6 +49,11 @@ class FakeVm : public VmControl {
       return makeError("gone");
     return devices.at(d).info.sizeBytes;
   }
+  Maybe<uint64_t> requestedSize(const std::string& d) override {
+    if (!connected())
+      return makeError("gone");
+    return devices.at(d).info.requestedBytes;
+  }
   Status setRequestedSize(const std::string& d, uint64_t bytes) override {
     if (!connected())
       return makeError("gone");
@@ -52,18 +62,31 @@ class FakeVm : public VmControl {
       return makeError("GenericError: bad requested-size");
     dev.info.requestedBytes = bytes;
     journal_->push_back("qom-set " + d + " " + std::to_string(bytes / kMiB));
+    if (loseSetReplies)  // applied, but the reply never comes
+      return makeError("qom-set: timed out waiting for QMP");
     return okStatus();
   }
-  // The guest driver: plugs at once, unplugs down to unplugFloor.
+  // The guest driver: plugs (at once or plugStep at a time), unplugs down
+  // to unplugFloor.
   void guestStep() {
-    for (auto& [id, dev] : devices)
-      dev.info.sizeBytes =
-          std::max(dev.info.requestedBytes,
-                   std::min(dev.info.sizeBytes, dev.unplugFloor));
+    for (auto& [id, dev] : devices) {
+      DeviceInfo& i = dev.info;
+      if (i.sizeBytes < i.requestedBytes)
+        i.sizeBytes = dev.plugStep ? std::min(i.requestedBytes,
+                                              i.sizeBytes + dev.plugStep)
+                                   : i.requestedBytes;
+      else if (i.sizeBytes > i.requestedBytes)
+        i.sizeBytes = std::max({i.requestedBytes, dev.unplugFloor,
+                                dev.unplugStep && i.sizeBytes > dev.unplugStep
+                                    ? i.sizeBytes - dev.unplugStep
+                                    : 0});
+    }
   }
 
   std::map<std::string, FakeDevice> devices;
-  bool up = true;
+  bool up = true;       // QEMU runs (else its QMP socket is gone)
+  bool answers = true;  // its QMP answers (else: someone else holds it)
+  bool loseSetReplies = false;
 
  private:
   bool connected_ = false;
@@ -167,6 +190,13 @@ class EngineTest : public ::testing::Test {
 
   uint64_t requested(size_t i) {
     return vms_[i]->devices["vm0"].info.requestedBytes;
+  }
+  std::vector<std::string> resizesOf(const std::string& device) {
+    std::vector<std::string> out;
+    for (const auto& e : journal_)
+      if (e.rfind("qom-set " + device + " ", 0) == 0)
+        out.push_back(e);
+    return out;
   }
   size_t find(const std::string& entry) {
     for (size_t i = 0; i < journal_.size(); i++)
@@ -308,4 +338,128 @@ TEST_F(EngineTest, QuotaIsResentWhenTheLinkReconnects) {
   const_cast<LinkCounters&>(links_[0]->counters()).connects++;
   run(200);
   EXPECT_NE(find("quota 1024 in 0"), SIZE_MAX);
+}
+
+// Repro from issue 10: after a restart, b (3 GiB) answers QMP only 3 s
+// later.  Until its size is read it is charged its max, so a cannot grow
+// into memory b still holds.
+TEST_F(EngineTest, VmNotAdoptedYetIsChargedItsMax) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  addVm(vmConfig("b", 256 * kMiB, 3 * kGiB), 3 * kGiB);
+  vms_[1]->answers = false;
+  start();
+  links_[0]->report(4 * kGiB);
+  run(3000);  // run() asserts no over-commit at every tick
+  EXPECT_EQ(engine_->status().vms[1].phase, "connecting");
+  EXPECT_EQ(engine_->status().vms[1].chargedBytes, 3 * kGiB);
+  EXPECT_EQ(requested(0), 1 * kGiB);
+  vms_[1]->answers = true;
+  run(3000);
+  EXPECT_EQ(engine_->status().vms[1].phase, "active");
+  EXPECT_EQ(requested(1), 3 * kGiB);  // adopted where it is
+  EXPECT_EQ(requested(0), 1 * kGiB);
+}
+
+// A QEMU that runs but whose QMP does not answer (another client holds the
+// monitor) is not gone: it keeps its charge past vm_gone_grace_ms.
+TEST_F(EngineTest, UnreachableQmpIsNotAGoneVm) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  addVm(vmConfig("b", 256 * kMiB, 4 * kGiB), 3 * kGiB);
+  start();
+  links_[0]->report(4 * kGiB);
+  links_[1]->report(3 * kGiB);
+  run(3000);
+  EXPECT_EQ(requested(1), 3 * kGiB);
+  vms_[1]->answers = false;
+  links_[0]->report(4 * kGiB);
+  run(3 * cfg_.vmGoneGraceMs);
+  EXPECT_EQ(engine_->status().vms[1].phase, "lost");
+  EXPECT_EQ(engine_->status().vms[1].chargedBytes, 3 * kGiB);
+  EXPECT_EQ(requested(0), 1 * kGiB);
+}
+
+// A VM whose QEMU is not there at all (no socket) is released after the
+// grace period, even if it was never seen: its guarantee stays reserved.
+TEST_F(EngineTest, AbsentQemuIsReleasedAfterTheGrace) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  addVm(vmConfig("b", 512 * kMiB, 2 * kGiB), 0);
+  vms_[1]->up = false;
+  start();
+  links_[0]->report(4 * kGiB);
+  run(cfg_.vmGoneGraceMs / 2);
+  EXPECT_EQ(engine_->status().vms[1].chargedBytes, 2 * kGiB);
+  EXPECT_EQ(requested(0), 2 * kGiB);
+  links_[0]->report(4 * kGiB);
+  run(cfg_.vmGoneGraceMs);
+  EXPECT_EQ(engine_->status().vms[1].phase, "released");
+  EXPECT_EQ(engine_->status().vms[1].chargedBytes, 512 * kMiB);
+  EXPECT_EQ(requested(0), 4 * kGiB - 512 * kMiB);
+  // Its QEMU is back but QMP does not answer yet: its size is unknown.
+  vms_[1]->up = true;
+  vms_[1]->answers = false;
+  run(1500);
+  EXPECT_EQ(engine_->status().vms[1].phase, "connecting");
+  EXPECT_EQ(engine_->status().vms[1].chargedBytes, 2 * kGiB);
+}
+
+// Repro from issue 10: a grow to 3 GiB times out but QEMU applies it, and
+// then demand moves to the other VM.  The request is unknown until read
+// back, so it is charged as the larger of old and new, re-read before any
+// further decision, and a's memory is taken back before b grows into it.
+TEST_F(EngineTest, LostQomSetReplyIsChargedAndReadBack) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  addVm(vmConfig("b", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  vms_[0]->loseSetReplies = true;
+  vms_[0]->devices["vm0"].plugStep = 128 * kMiB;  // plugging takes 2 s
+  start();
+  links_[0]->report(3 * kGiB);
+  links_[1]->report(0);
+  run(1500);
+  EXPECT_EQ(requested(0), 3 * kGiB);
+  EXPECT_EQ(engine_->vm(0).fast.info.requestedBytes, 3 * kGiB);
+  links_[0]->report(0);
+  links_[1]->report(4 * kGiB);
+  run(10000);  // run() asserts no over-commit at every tick
+  EXPECT_EQ(requested(0), 256 * kMiB);
+  EXPECT_EQ(engine_->vm(0).fast.info.requestedBytes, 256 * kMiB);
+  EXPECT_EQ(requested(1), 4 * kGiB - 256 * kMiB);
+}
+
+// Repro from issue 10: an unplug that takes longer than unplug_timeout_ms
+// but keeps making progress is not stuck, and is never cancelled by a
+// re-plug (it was: qom-set 256 | 2176 | 256).
+TEST_F(EngineTest, SlowUnplugIsNotStuckAndNeverReplugged) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 2176 * kMiB);
+  vms_[0]->devices["vm0"].unplugStep = 32 * kMiB;  // 6 s for 1920 MiB
+  start();
+  links_[0]->report(0);
+  for (int i = 0; i < 120; i++) {
+    run(100);
+    EXPECT_FALSE(engine_->status().vms[0].stuck) << "at " << now_;
+  }
+  EXPECT_EQ(resizesOf("vm0"), std::vector<std::string>{"qom-set vm0 256"});
+  EXPECT_EQ(vms_[0]->devices["vm0"].info.sizeBytes, 256 * kMiB);
+}
+
+// An unplug that stops is stuck (charged at its real size) after
+// unplug_timeout_ms without progress; when it goes on, the device is not
+// grown back to the size it was stuck at.
+TEST_F(EngineTest, StalledUnplugIsStuckThenResumesWithoutAReplug) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 2176 * kMiB);
+  FakeDevice& dev = vms_[0]->devices["vm0"];
+  dev.unplugStep = 32 * kMiB;
+  dev.unplugFloor = 1 * kGiB;  // the guest stalls at 1 GiB for a while
+  start();
+  links_[0]->report(0);
+  run(12000);  // shrink at 3 s, at 1 GiB by 7 s, stuck 3 s later
+  EXPECT_TRUE(engine_->status().vms[0].stuck);
+  EXPECT_EQ(engine_->status().vms[0].chargedBytes, 1 * kGiB);
+  dev.unplugFloor = 0;
+  for (int i = 0; i < 100; i++) {
+    run(100);
+    EXPECT_LE(dev.info.requestedBytes, 256 * kMiB) << "at " << now_;
+  }
+  EXPECT_FALSE(engine_->status().vms[0].stuck);
+  EXPECT_EQ(resizesOf("vm0"), std::vector<std::string>{"qom-set vm0 256"});
+  EXPECT_EQ(dev.info.sizeBytes, 256 * kMiB);
 }

@@ -5,6 +5,7 @@
 // of the resize protocol.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,19 +20,28 @@ namespace htier {
 struct DeviceRuntime {
   std::string id;
   DeviceInfo info;  // block, max, size (plugged), requested
-  Millis requestedAtMs = 0;
-  bool stuck = false;  // size stayed above requested past the timeout
+  // When the device last moved: its request changed, or its size did.
+  Millis progressAtMs = 0;
+  // Above its request with no progress for unplug_timeout_ms: the guest
+  // cannot unplug (for now).
+  bool stuck = false;
+  // A qom-set requested-size that failed without a reply (a timeout, the
+  // link gone) may have been applied: until requested-size is read back,
+  // the request is either, and no decision is taken on the device.
+  std::optional<uint64_t> requestInDoubtBytes;
 
   uint64_t chargedBytes() const {
-    return std::max(info.sizeBytes, info.requestedBytes);
+    return std::max(
+        {info.sizeBytes, info.requestedBytes, requestInDoubtBytes.value_or(0)});
   }
 };
 
 enum class VmPhase {
-  kConnecting,  // never adopted yet: its min stays reserved
+  kConnecting,  // not adopted (yet, or since its QEMU came back): charged
+                // its max_fast_bytes, its size being unknown
   kActive,      // QMP up, devices adopted
-  kLost,        // QMP gone, within the grace period: its memory stays held
-  kReleased,    // QMP gone past the grace period: back to its min
+  kLost,        // QMP away: the VM keeps its last known charge
+  kReleased,    // QEMU absent past the grace period: back to its min
 };
 
 const char* phaseName(VmPhase p);
@@ -42,8 +52,14 @@ struct VmRuntime {
   std::unique_ptr<GuestChannel> link;
 
   VmPhase phase = VmPhase::kConnecting;
-  Millis lostSinceMs = 0;
   Millis nextConnectMs = 0;
+  // The devices' sizes were read since this QEMU was last seen: while QMP
+  // is away they are the best guess of what the VM holds.  Without them
+  // the VM may hold up to its max_fast_bytes.
+  bool sizesKnown = false;
+  // Since when connecting found no QEMU (no socket, or nothing listening):
+  // only then is the VM gone, not merely unreachable.
+  std::optional<Millis> qemuAbsentSinceMs;
   DeviceRuntime fast;
   std::optional<DeviceRuntime> slow;
 
@@ -53,7 +69,8 @@ struct VmRuntime {
   Millis reportAtMs = 0;
 
   uint64_t targetBytes = 0;  // the quota decided for the fast device
-  std::string reason = "waiting for QMP";
+  std::string reason =
+      "waiting for QMP; charged its max until its size is read";
   Millis targetChangedMs = 0;
   bool targetEverChanged = false;
 

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "util/TestTempDir.h"
 #include "util/Units.h"
 
 using namespace htier;
@@ -19,16 +20,8 @@ namespace {
 
 class GuestLinkTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/htier-link-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/ch.sock";
-  }
-  void TearDown() override {
-    ::unlink(path_.c_str());
-    ::rmdir(dir_.c_str());
-  }
+  htier::testing::TempDir tmp_{"htier-link"};
+  std::string path_ = tmp_.path() + "/ch.sock";
 
   Fd acceptOne(Fd& listener) {
     EXPECT_TRUE(*waitReadable(listener.get(), monotonicMillis() + 2000));
@@ -46,8 +39,6 @@ class GuestLinkTest : public ::testing::Test {
     }
     return false;
   }
-
-  std::string dir_, path_;
 };
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/Excerpt.h"
+
 namespace htier {
 
 using json = nlohmann::json;
@@ -16,8 +18,8 @@ Status readCount(const json& msg, const char* key, uint64_t max,
   if (it == msg.end() || it->is_null())
     return okStatus();
   if (!it->is_number_unsigned())
-    return makeError(std::string(key) + " is not a non-negative integer: " +
-                     it->dump().substr(0, 64));
+    return makeError(std::string(key) +
+                     " is not a non-negative integer: " + describeJson(*it));
   uint64_t v = it->get<uint64_t>();
   if (v > max)
     return makeError(std::string(key) + " = " + std::to_string(v) +
@@ -38,7 +40,7 @@ std::string readCurve(const json& c, uint64_t maxMemoryBytes,
   for (const auto& p : c) {
     if (!p.is_array() || p.size() != 2 || !p[0].is_number_unsigned() ||
         !p[1].is_number())
-      return "curve point is not [bytes, share]: " + p.dump().substr(0, 64);
+      return "curve point is not [bytes, share]: " + describeJson(p);
     CurvePoint cp{p[0].get<uint64_t>(), p[1].get<double>()};
     if (cp.fastBytes > maxMemoryBytes)
       return "curve point beyond the VM's memory";

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -167,4 +168,20 @@ TEST(MessageFuzz, HugeAndGarbageStreamsAreBoundedAndCounted) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->seq, 17u);
   EXPECT_FALSE(link.takeReport());
+}
+
+// A rejected field is reported by its type; a deeply nested value is not
+// dumped (recursively) into the message that is logged.
+TEST(Message, DeeplyNestedFieldIsReportedByItsType) {
+  std::string deep = std::string(30000, '[') + std::string(30000, ']');
+  for (const char* key : {"hot_set_bytes", "curve"}) {
+    std::string line = withField(key, 0);
+    line.replace(
+        line.find(std::string("\"") + key + "\":0") + std::strlen(key) + 3, 1,
+        deep);
+    auto m = parseGuestMessage(line, kMem);
+    std::string problem = m ? m->curveProblem : m.message();
+    EXPECT_NE(problem.find("array"), std::string::npos) << key;
+    EXPECT_LT(problem.size(), 200u) << key;
+  }
 }

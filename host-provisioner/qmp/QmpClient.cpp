@@ -1,11 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "qmp/QmpClient.h"
 
+#include "util/Excerpt.h"
 #include "util/Log.h"
 
 namespace htier {
 
 using json = nlohmann::json;
+
+namespace {
+
+// Only members of the expected type are used: QMP is JSON of a known
+// shape, and a peer that sends another shape gets an error, not an
+// exception.
+const json* member(const json& obj, const char* key, json::value_t type) {
+  if (!obj.is_object())
+    return nullptr;
+  auto it = obj.find(key);
+  return it != obj.end() && it->type() == type ? &*it : nullptr;
+}
+
+std::string versionOf(const json& qmp) {
+  const json* version = member(qmp, "version", json::value_t::object);
+  const json* qemu =
+      version ? member(*version, "qemu", json::value_t::object) : nullptr;
+  if (!qemu)
+    return "unknown";
+  std::string out;
+  for (const char* part : {"major", "minor", "micro"}) {
+    const json* n = member(*qemu, part, json::value_t::number_unsigned);
+    if (!n)
+      return "unknown";
+    out += (out.empty() ? "" : ".") + std::to_string(n->get<uint64_t>());
+  }
+  return out;
+}
+
+}  // namespace
 
 QmpClient::QmpClient(std::unique_ptr<QmpTransport> transport, Millis timeoutMs,
                      ClockFn clock)
@@ -34,16 +65,12 @@ Status QmpClient::connect() {
     return makeError("no QMP greeting: " + line.message());
   }
   json greeting = json::parse(line.value(), nullptr, false);
-  if (greeting.is_discarded() || !greeting.is_object() ||
-      !greeting.contains("QMP")) {
+  const json* qmp = member(greeting, "QMP", json::value_t::object);
+  if (!qmp) {
     fail();
-    return makeError("not a QMP greeting: " + line.value().substr(0, 200));
+    return makeError("not a QMP greeting: " + printableExcerpt(line.value()));
   }
-  const json& q = greeting["QMP"]["version"]["qemu"];
-  if (q.is_object())
-    version_ = std::to_string(q.value("major", 0)) + "." +
-               std::to_string(q.value("minor", 0)) + "." +
-               std::to_string(q.value("micro", 0));
+  version_ = versionOf(*qmp);
   connected_ = true;
   auto caps = execute("qmp_capabilities");
   if (!caps) {
@@ -84,14 +111,20 @@ Maybe<json> QmpClient::awaitReply(uint64_t id, const std::string& command,
     json msg = json::parse(line.value(), nullptr, false);
     if (msg.is_discarded() || !msg.is_object()) {
       HLOG(kWarning) << "qmp: ignoring unparsable line: "
-                     << line.value().substr(0, 200);
+                     << printableExcerpt(line.value());
       continue;
     }
     if (msg.contains("event")) {
+      const json* name = member(msg, "event", json::value_t::string);
+      if (!name) {
+        HLOG(kWarning) << "qmp: ignoring an event without a name: "
+                       << printableExcerpt(line.value());
+        continue;
+      }
       if (events_.size() >= kMaxEvents)
         events_.pop_front();
-      events_.push_back({msg.value("event", ""),
-                         msg.contains("data") ? msg["data"] : json()});
+      const json* data = member(msg, "data", json::value_t::object);
+      events_.push_back({name->get<std::string>(), data ? *data : json()});
       continue;
     }
     auto idIt = msg.find("id");
@@ -100,16 +133,24 @@ Maybe<json> QmpClient::awaitReply(uint64_t id, const std::string& command,
     // QEMU answers a request it could not parse with an id-less error.
     bool anonymousError = idIt == msg.end() && msg.contains("error");
     if (!mine && !anonymousError) {
-      HLOG(kDebug) << "qmp: dropping stale reply " << line.value();
+      HLOG(kDebug) << "qmp: dropping stale reply "
+                   << printableExcerpt(line.value());
       continue;
     }
     if (auto err = msg.find("error"); err != msg.end()) {
-      return makeError(command + ": " + err->value("class", "Error") + ": " +
-                       err->value("desc", "(no description)"));
+      const json* cls = member(*err, "class", json::value_t::string);
+      const json* desc = member(*err, "desc", json::value_t::string);
+      if (!cls || !desc)
+        return makeError(command + ": malformed error reply: " +
+                         printableExcerpt(line.value()));
+      return makeError(command + ": " + cls->get<std::string>() + ": " +
+                       desc->get<std::string>());
     }
-    if (!msg.contains("return"))
-      return makeError(command + ": reply without return: " + line.value());
-    return msg["return"];
+    auto ret = msg.find("return");
+    if (ret == msg.end())
+      return makeError(command + ": reply without return: " +
+                       printableExcerpt(line.value()));
+    return std::move(*ret);
   }
 }
 

@@ -226,3 +226,79 @@ TEST(QmpClient, CommandErrorsWhenCapabilitiesRefused) {
   EXPECT_NE(st.message().find("qmp_capabilities: CommandNotFound"),
             std::string::npos);
 }
+
+// Valid JSON of the wrong shape is a protocol error, never an exception:
+// a buggy or hostile peer on the QMP socket cannot end the daemon.
+TEST(QmpClient, GreetingOfTheWrongShapeIsRefused) {
+  std::vector<std::string> sent;
+  auto connectTo = [&](const std::string& greeting) {
+    auto c = clientFor(greeting + "\r\n{\"return\": {}, \"id\": 1}\r\n", &sent);
+    Status st = okStatus();
+    EXPECT_NO_THROW(st = c->connect()) << greeting;
+    return std::make_pair(std::move(c), st);
+  };
+  for (const char* greeting : {"{\"QMP\": 1}", "{\"QMP\": [1]}"}) {
+    auto [c, st] = connectTo(greeting);
+    ASSERT_FALSE(st) << greeting;
+    EXPECT_NE(st.message().find("not a QMP greeting"), std::string::npos)
+        << st.message();
+    EXPECT_FALSE(c->connected());
+  }
+  // A version of the wrong shape is only not known.
+  for (const char* greeting :
+       {"{\"QMP\": {\"version\": 7}}",
+        "{\"QMP\": {\"version\": {\"qemu\": {\"major\": \"7\"}}}}"}) {
+    auto [c, st] = connectTo(greeting);
+    EXPECT_TRUE(st) << greeting;
+    EXPECT_EQ(c->qemuVersion(), "unknown");
+  }
+}
+
+TEST(QmpClient, RepliesAndEventsOfTheWrongShapeAreErrors) {
+  std::string t = kGreeting;
+  t += "{\"return\": {}, \"id\": 1}\r\n";
+  t += "{\"event\": 5}\r\n";                      // skipped
+  t += "{\"event\": \"STOP\", \"data\": 3}\r\n";  // kept, data dropped
+  t += "{\"id\": 2, \"error\": \"x\"}\r\n";       // error not an object
+  t += "{\"id\": 3, \"error\": {\"class\": 1, \"desc\": [2]}}\r\n";
+  t += "{\"id\": \"4\", \"return\": 1}\r\n";  // not our id: stale
+  t += "{\"id\": 4, \"return\": 9}\r\n";
+  std::vector<std::string> sent;
+  auto c = clientFor(t, &sent);
+  ASSERT_TRUE(c->connect());
+  Maybe<json> r = json();
+  EXPECT_NO_THROW(r = c->execute("a"));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.message().find("a: malformed error reply"), std::string::npos)
+      << r.message();
+  EXPECT_NO_THROW(r = c->execute("b"));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.message().find("b: malformed error reply"), std::string::npos)
+      << r.message();
+  EXPECT_NO_THROW(r = c->execute("c"));
+  ASSERT_TRUE(r) << r.message();
+  EXPECT_EQ(*r, 9);
+  EXPECT_TRUE(c->connected());
+  auto ev = c->takeEvents();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].name, "STOP");
+}
+
+// A qom-get answer of the wrong type is reported by its type: a deeply
+// nested value is never dumped (recursively) into the error.
+TEST(QmpClient, UnexpectedQomValueIsReportedByItsType) {
+  std::string deep(20000, '[');
+  deep += std::string(20000, ']');
+  std::string t = kGreeting;
+  t += "{\"return\": {}, \"id\": 1}\r\n";
+  t += "{\"return\": " + deep + ", \"id\": 2}\r\n";
+  std::vector<std::string> sent;
+  QmpVmControl vm(clientFor(t, &sent));
+  ASSERT_TRUE(vm.connect());
+  auto size = vm.size("vm0");
+  ASSERT_FALSE(size);
+  EXPECT_NE(size.message().find("expected an unsigned integer, got an array"),
+            std::string::npos)
+      << size.message().substr(0, 200);
+  EXPECT_LT(size.message().size(), 200u);
+}

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "qmp/VirtioMem.h"
 
+#include "util/Excerpt.h"
+
 namespace htier {
 
 using json = nlohmann::json;
@@ -16,7 +18,7 @@ Maybe<uint64_t> QmpVmControl::getU64(const std::string& path,
     return r.error();
   if (!r->is_number_unsigned())
     return makeError("qom-get " + path + " " + prop +
-                     ": expected an unsigned integer, got " + r->dump());
+                     ": expected an unsigned integer, got " + describeJson(*r));
   return r->get<uint64_t>();
 }
 
@@ -32,14 +34,14 @@ Maybe<DeviceInfo> QmpVmControl::describe(const std::string& device) {
     return memdev.error();
   if (!memdev->is_string())
     return makeError("qom-get " + path + " memdev: expected a path, got " +
-                     memdev->dump());
+                     describeJson(*memdev));
   auto max = getU64(memdev->get<std::string>(), "size");
   if (!max)
     return max.error();
-  auto size = getU64(path, "size");
+  auto size = this->size(device);
   if (!size)
     return size.error();
-  auto requested = getU64(path, "requested-size");
+  auto requested = requestedSize(device);
   if (!requested)
     return requested.error();
   if (*block == 0)
@@ -53,6 +55,10 @@ Maybe<DeviceInfo> QmpVmControl::describe(const std::string& device) {
 
 Maybe<uint64_t> QmpVmControl::size(const std::string& device) {
   return getU64(peripheralPath(device), "size");
+}
+
+Maybe<uint64_t> QmpVmControl::requestedSize(const std::string& device) {
+  return getU64(peripheralPath(device), "requested-size");
 }
 
 Status QmpVmControl::setRequestedSize(const std::string& device,

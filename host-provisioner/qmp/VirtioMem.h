@@ -33,6 +33,7 @@ class VmControl {
   virtual bool connected() const = 0;
   virtual Maybe<DeviceInfo> describe(const std::string& device) = 0;
   virtual Maybe<uint64_t> size(const std::string& device) = 0;
+  virtual Maybe<uint64_t> requestedSize(const std::string& device) = 0;
   virtual Status setRequestedSize(const std::string& device,
                                   uint64_t bytes) = 0;
 };
@@ -46,6 +47,7 @@ class QmpVmControl : public VmControl {
   bool connected() const override { return client_->connected(); }
   Maybe<DeviceInfo> describe(const std::string& device) override;
   Maybe<uint64_t> size(const std::string& device) override;
+  Maybe<uint64_t> requestedSize(const std::string& device) override;
   Status setRequestedSize(const std::string& device, uint64_t bytes) override;
 
   QmpClient& client() { return *client_; }

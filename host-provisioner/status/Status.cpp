@@ -14,83 +14,97 @@ using json = nlohmann::json;
 
 namespace {
 
-// One table drives both directions so the two cannot drift apart.
-template <class J, class S>
-void fields(J& j, S& v, bool out) {
-  auto u64 = [&](const char* k, uint64_t& x) {
-    if (out)
-      j[k] = x;
-    else if (j.contains(k) && j[k].is_number_unsigned())
-      x = j[k].template get<uint64_t>();
-  };
-  auto str = [&](const char* k, std::string& x) {
-    if (out)
-      j[k] = x;
-    else if (j.contains(k) && j[k].is_string())
-      x = j[k].template get<std::string>();
-  };
-  auto flag = [&](const char* k, bool& x) {
-    if (out)
-      j[k] = x;
-    else if (j.contains(k) && j[k].is_boolean())
-      x = j[k].template get<bool>();
-  };
-  auto opt = [&](const char* k, std::optional<uint64_t>& x) {
-    if (out) {
-      if (x)
-        j[k] = *x;
-    } else if (j.contains(k) && j[k].is_number_unsigned()) {
-      x = j[k].template get<uint64_t>();
-    }
-  };
-  str("name", v.name);
-  str("phase", v.phase);
-  u64("quota_bytes", v.quotaBytes);
-  u64("plugged_bytes", v.pluggedBytes);
-  u64("requested_bytes", v.requestedBytes);
-  u64("charged_bytes", v.chargedBytes);
-  u64("device_max_bytes", v.deviceMaxBytes);
-  u64("block_bytes", v.blockBytes);
-  u64("min_fast_bytes", v.minFastBytes);
-  u64("max_fast_bytes", v.maxFastBytes);
-  flag("stuck", v.stuck);
-  flag("shrink_pending", v.shrinkPending);
-  flag("awaiting_report", v.awaitingReport);
-  opt("slow_plugged_bytes", v.slowPluggedBytes);
-  opt("slow_requested_bytes", v.slowRequestedBytes);
-  flag("link_connected", v.linkConnected);
-  flag("has_report", v.hasReport);
-  u64("hot_set_bytes", v.hotSetBytes);
-  u64("fast_resident_bytes", v.fastResidentBytes);
-  u64("slow_resident_bytes", v.slowResidentBytes);
-  u64("reports", v.reports);
-  u64("rejected_messages", v.rejectedMessages);
-  str("reason", v.reason);
-  str("last_error", v.lastError);
-  if (out) {
-    j["weight"] = v.weight;
-    j["report_age_ms"] = v.reportAgeMs;
-  } else {
-    if (j.contains("weight") && j["weight"].is_number())
-      v.weight = j["weight"].template get<double>();
-    if (j.contains("report_age_ms") && j["report_age_ms"].is_number_integer())
-      v.reportAgeMs = j["report_age_ms"].template get<int64_t>();
+// Writes one member, or reads it when it has the expected type (a member
+// of another type is left at its default: the reader never throws).
+class FieldIo {
+ public:
+  FieldIo(json& j, bool out) : j_(j), out_(out) {}
+
+  void operator()(const char* k, uint64_t& x) {
+    io(k, x, &json::is_number_unsigned);
   }
+  void operator()(const char* k, int64_t& x) {
+    io(k, x, &json::is_number_integer);
+  }
+  void operator()(const char* k, double& x) { io(k, x, &json::is_number); }
+  void operator()(const char* k, bool& x) { io(k, x, &json::is_boolean); }
+  void operator()(const char* k, std::string& x) { io(k, x, &json::is_string); }
+  void operator()(const char* k, std::optional<uint64_t>& x) {
+    if (out_ && !x)
+      return;
+    uint64_t v = x.value_or(0);
+    if (io(k, v, &json::is_number_unsigned))
+      x = v;
+  }
+
+ private:
+  template <class T>
+  bool io(const char* k, T& x, bool (json::*is)() const noexcept) {
+    if (out_) {
+      j_[k] = x;
+      return true;
+    }
+    auto it = j_.find(k);
+    if (it == j_.end() || !((*it).*is)())
+      return false;
+    x = it->template get<T>();
+    return true;
+  }
+
+  json& j_;
+  bool out_;
+};
+
+// One table drives both directions so the two cannot drift apart.
+void vmFields(FieldIo f, VmStatus& v) {
+  f("name", v.name);
+  f("phase", v.phase);
+  f("quota_bytes", v.quotaBytes);
+  f("plugged_bytes", v.pluggedBytes);
+  f("requested_bytes", v.requestedBytes);
+  f("charged_bytes", v.chargedBytes);
+  f("device_max_bytes", v.deviceMaxBytes);
+  f("block_bytes", v.blockBytes);
+  f("min_fast_bytes", v.minFastBytes);
+  f("max_fast_bytes", v.maxFastBytes);
+  f("stuck", v.stuck);
+  f("shrink_pending", v.shrinkPending);
+  f("awaiting_report", v.awaitingReport);
+  f("slow_plugged_bytes", v.slowPluggedBytes);
+  f("slow_requested_bytes", v.slowRequestedBytes);
+  f("link_connected", v.linkConnected);
+  f("has_report", v.hasReport);
+  f("hot_set_bytes", v.hotSetBytes);
+  f("fast_resident_bytes", v.fastResidentBytes);
+  f("slow_resident_bytes", v.slowResidentBytes);
+  f("reports", v.reports);
+  f("rejected_messages", v.rejectedMessages);
+  f("reason", v.reason);
+  f("last_error", v.lastError);
+  f("weight", v.weight);
+  f("report_age_ms", v.reportAgeMs);
+}
+
+void documentFields(FieldIo f, EngineStatus& s) {
+  f("policy", s.policy);
+  f("capacity_bytes", s.capacityBytes);
+  f("charged_bytes", s.chargedBytes);
 }
 
 }  // namespace
 
 std::string statusToJson(const EngineStatus& s) {
-  json j = {{"policy", s.policy},
-            {"capacity_bytes", s.capacityBytes},
-            {"charged_bytes", s.chargedBytes},
-            {"vms", json::array()}};
-  for (VmStatus v : s.vms) {
+  EngineStatus doc = s;
+  json j = {{"vms", json::array()}};
+  documentFields(FieldIo(j, true), doc);
+  for (VmStatus& v : doc.vms) {
     json vj = json::object();
-    fields(vj, v, true);
-    j["vms"].push_back(vj);
+    vmFields(FieldIo(vj, true), v);
+    j["vms"].push_back(std::move(vj));
   }
-  return j.dump(2) + "\n";
+  // Names, reasons and errors may carry bytes from QMP peers or guests:
+  // invalid UTF-8 becomes U+FFFD instead of failing the whole document.
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 Maybe<EngineStatus> statusFromJson(const std::string& text) {
@@ -99,14 +113,12 @@ Maybe<EngineStatus> statusFromJson(const std::string& text) {
       !j["vms"].is_array())
     return makeError("status reply is not a status document");
   EngineStatus s;
-  s.policy = j.value("policy", "");
-  s.capacityBytes = j.value("capacity_bytes", uint64_t{0});
-  s.chargedBytes = j.value("charged_bytes", uint64_t{0});
+  documentFields(FieldIo(j, false), s);
   for (auto& vj : j["vms"]) {
     if (!vj.is_object())
       continue;
     VmStatus v;
-    fields(vj, v, false);
+    vmFields(FieldIo(vj, false), v);
     s.vms.push_back(v);
   }
   return s;

@@ -2,22 +2,32 @@
 #include "status/StatusServer.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "util/RuntimeFiles.h"
+
 namespace htier {
 
 Maybe<StatusServer> StatusServer::listen(const std::string& path) {
-  auto fd = listenUnix(path);
+  if (auto st = makeParentDirs(path); !st)
+    return st.error();
+  auto fd = listenUnix(path, kStatusSocketMode);
   if (!fd)
     return fd.error();
-  return StatusServer(path, std::move(fd.value()));
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0)
+    return errnoError("lstat " + path);
+  return StatusServer(path, std::move(fd.value()), st.st_dev, st.st_ino);
 }
 
 StatusServer::~StatusServer() {
-  if (fd_.valid())
+  struct stat st {};
+  if (fd_.valid() && ::lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ &&
+      st.st_ino == ino_)
     ::unlink(path_.c_str());
 }
 

@@ -2,9 +2,13 @@
 #include "status/Status.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "status/StatusServer.h"
+#include "util/TestTempDir.h"
 #include "util/Units.h"
 
 using namespace htier;
@@ -83,4 +87,101 @@ TEST(Status, ServedOverTheStatusSocket) {
   }
   EXPECT_NE(::access(path.c_str(), F_OK), 0);  // removed on shutdown
   ::rmdir(tmpl);
+}
+
+// Text that reached the engine from a peer may be any bytes; the status
+// document is still served, as valid UTF-8 JSON.
+TEST(Status, NonUtf8TextIsServedAsValidJson) {
+  EngineStatus s = sample();
+  s.vms[0].lastError = "not a QMP greeting: \xff\xfe\xc3";
+  s.vms[1].reason = "cut in the middle of \xe2\x82";
+  std::string doc;
+  EXPECT_NO_THROW(doc = statusToJson(s));
+  auto back = statusFromJson(doc);
+  ASSERT_TRUE(back) << doc;
+  EXPECT_EQ(back->vms[0].lastError.rfind("not a QMP greeting: ", 0), 0u);
+  EXPECT_EQ(back->vms[1].name, "vm-b");
+}
+
+namespace {
+
+class StatusSocketTest : public ::testing::Test {
+ protected:
+  htier::testing::TempDir tmp_{"htier-status"};
+  const std::string dir_ = tmp_.path();
+
+  // Connects, has the server answer, and returns what it sent.
+  static std::string fetchFrom(StatusServer& server, const std::string& path) {
+    auto fd = connectUnix(path);
+    if (!fd)
+      return "connect failed: " + fd.message();
+    server.serve("hello");
+    char buf[64];
+    if (!*waitReadable(fd->get(), monotonicMillis() + 1000))
+      return "timed out";
+    ssize_t n = ::read(fd->get(), buf, sizeof(buf));
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "read failed";
+  }
+};
+
+}  // namespace
+
+// On a fresh host the runtime directory is missing: it is made.  The
+// socket's mode is 0660 whatever the umask.
+TEST_F(StatusSocketTest, MadeInAMissingDirectoryWithAnExplicitMode) {
+  const std::string path = dir_ + "/run/htier/provisiond.sock";
+  mode_t old = ::umask(0);
+  auto server = StatusServer::listen(path);
+  ::umask(old);
+  ASSERT_TRUE(server) << server.message();
+  struct stat st {};
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  EXPECT_EQ(fetchFrom(*server, path), "hello");
+}
+
+// A second server on the path of a live one fails and leaves the first
+// serving; a stale socket file (nobody listening) is replaced.
+TEST_F(StatusSocketTest, NeverReplacesALiveSocket) {
+  const std::string path = dir_ + "/s.sock";
+  auto first = StatusServer::listen(path);
+  ASSERT_TRUE(first) << first.message();
+  auto second = StatusServer::listen(path);
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.message().find("in use"), std::string::npos)
+      << second.message();
+  EXPECT_EQ(fetchFrom(*first, path), "hello");
+
+  {
+    auto stale = listenUnix(dir_ + "/stale.sock");  // closed at once
+    ASSERT_TRUE(stale);
+  }
+  EXPECT_TRUE(StatusServer::listen(dir_ + "/stale.sock"));
+}
+
+// On shutdown a server removes its own socket file only: not one that
+// another process has put at the path since.
+TEST_F(StatusSocketTest, ShutdownLeavesAnotherProcesssSocket) {
+  const std::string path = dir_ + "/s.sock";
+  auto old = std::make_unique<Maybe<StatusServer>>(StatusServer::listen(path));
+  ASSERT_TRUE(*old);
+  ASSERT_EQ(::unlink(path.c_str()), 0);  // replaced behind its back
+  auto newer = StatusServer::listen(path);
+  ASSERT_TRUE(newer) << newer.message();
+  old.reset();
+  EXPECT_EQ(fetchFrom(*newer, path), "hello");
+}
+
+// `htier-provisiond status` reads whatever serves the socket: a document
+// of the wrong shape is read as far as it is right, never thrown on.
+TEST(Status, DocumentOfTheWrongShapeIsNotThrownOn) {
+  Maybe<EngineStatus> st = makeError("");
+  EXPECT_NO_THROW(
+      st = statusFromJson(R"({"policy": 1, "capacity_bytes": "4G",)"
+                          R"( "charged_bytes": -1, "vms": [{"name": 2}, 3]})"));
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->policy, "");
+  EXPECT_EQ(st->capacityBytes, 0u);
+  ASSERT_EQ(st->vms.size(), 1u);
+  EXPECT_EQ(st->vms[0].name, "");
 }

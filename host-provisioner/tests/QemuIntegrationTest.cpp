@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,6 +120,43 @@ class QemuTest : public ::testing::Test {
       std::fprintf(stderr, "logs kept in %s\n", dir_.c_str());
   }
 
+  // A config for one VM, vm-a, on this QEMU (min 128 MiB, max 1 GiB).
+  json daemonConfig(const std::string& channel, const std::string& status) {
+    return {{"fast_capacity_bytes", 1 * kGiB},
+            {"interval_ms", 200},
+            {"hold_ms", 0},
+            {"status_socket", status},
+            {"vms",
+             {{{"name", "vm-a"},
+               {"qmp", qmp_},
+               {"channel", channel},
+               {"fast_device", "vm0"},
+               {"min_fast_bytes", 128 * kMiB},
+               {"max_fast_bytes", 1 * kGiB}}}}};
+  }
+
+  // Writes cfg to <name>.json, checks it with --check-config, and starts a
+  // daemon on it that logs to <name>.log.
+  pid_t startDaemon(const json& cfg, const std::string& name) {
+    const std::string file = dir_ + "/" + name + ".json";
+    std::ofstream(file) << cfg.dump(2);
+    std::string check =
+        std::string(HTIER_PROVISIOND) + " --check-config --config " + file;
+    EXPECT_EQ(system((check + " >/dev/null").c_str()), 0);
+    return spawn({HTIER_PROVISIOND, "--config", file},
+                 dir_ + "/" + name + ".log");
+  }
+
+  std::string readLog(const std::string& name) {
+    std::ifstream in(dir_ + "/" + name + ".log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  bool adoptedToItsMin() {
+    return waitFor(
+        [&] { return qomGet("vm0", "requested-size") == 128 * kMiB; }, 10000);
+  }
+
   uint64_t qomGet(const std::string& dev, const std::string& prop) {
     auto r = checker_->execute(
         "qom-get",
@@ -176,28 +214,11 @@ TEST_F(QemuTest, DaemonGrowsAVmOnItsGuestsReportAndShowsStatus) {
   const std::string status = dir_ + "/status.sock";
   auto agent = listenUnix(channel);  // the test plays the guest agent
   ASSERT_TRUE(agent);
-  json cfg = {{"fast_capacity_bytes", 1 * kGiB},
-              {"interval_ms", 200},
-              {"hold_ms", 0},
-              {"status_socket", status},
-              {"vms",
-               {{{"name", "vm-a"},
-                 {"qmp", qmp_},
-                 {"channel", channel},
-                 {"fast_device", "vm0"},
-                 {"min_fast_bytes", 128 * kMiB},
-                 {"max_fast_bytes", 1 * kGiB}}}}};
-  std::ofstream(dir_ + "/cfg.json") << cfg.dump(2);
   std::string bin = HTIER_PROVISIOND;
-  ASSERT_EQ(
-      system((bin + " --check-config --config " + dir_ + "/cfg.json >/dev/null")
-                 .c_str()),
-      0);
-  daemon_ = spawn({bin, "--config", dir_ + "/cfg.json"}, dir_ + "/daemon.log");
+  daemon_ = startDaemon(daemonConfig(channel, status), "daemon");
 
   // Adoption: the VM goes to its min guarantee, not beyond, until a report.
-  ASSERT_TRUE(waitFor(
-      [&] { return qomGet("vm0", "requested-size") == 128 * kMiB; }, 10000));
+  ASSERT_TRUE(adoptedToItsMin());
   ASSERT_TRUE(*waitReadable(agent->get(), monotonicMillis() + 5000));
   Fd guest(::accept(agent->get(), nullptr, nullptr));
   ASSERT_TRUE(guest.valid());
@@ -251,4 +272,45 @@ TEST_F(QemuTest, DaemonGrowsAVmOnItsGuestsReportAndShowsStatus) {
   EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
   // Stopping the daemon changes no VM.
   EXPECT_EQ(qomGet("vm0", "requested-size"), 512 * kMiB);
+}
+
+// A fresh host has no runtime directory: the daemon makes it (0755), its
+// status socket is 0660, and a second daemon for the same status socket
+// refuses to start without touching the first one's socket.
+TEST_F(QemuTest, DaemonMakesItsRuntimeDirAndRunsOnce) {
+  const std::string status = dir_ + "/run/htier/provisiond.sock";
+  json cfg = daemonConfig(dir_ + "/vm.sock", status);
+  daemon_ = startDaemon(cfg, "first");
+  ASSERT_TRUE(adoptedToItsMin()) << readLog("first");
+  struct stat st {};
+  ASSERT_EQ(::stat((dir_ + "/run/htier").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  ASSERT_EQ(::lstat(status.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+
+  pid_t second = startDaemon(cfg, "second");
+  int wstatus = 0;
+  ASSERT_TRUE(
+      waitFor([&] { return waitpid(second, &wstatus, WNOHANG) > 0; }, 5000))
+      << "a second daemon kept running";
+  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 1);
+  EXPECT_NE(readLog("second").find("another htier-provisiond"),
+            std::string::npos)
+      << readLog("second");
+  std::string cmd = std::string(HTIER_PROVISIOND) + " status --status-socket " +
+                    status + " >/dev/null";
+  EXPECT_EQ(system(cmd.c_str()), 0) << "the first daemon's socket is gone";
+}
+
+// A status socket that cannot be made is a warning: the VMs are still
+// managed.
+TEST_F(QemuTest, DaemonWithoutItsStatusSocketStillManagesTheVm) {
+  std::ofstream(dir_ + "/not-a-dir") << "x";
+  daemon_ = startDaemon(
+      daemonConfig(dir_ + "/vm.sock", dir_ + "/not-a-dir/provisiond.sock"),
+      "daemon");
+  ASSERT_TRUE(adoptedToItsMin()) << readLog("daemon");
+  EXPECT_NE(readLog("daemon").find("managing the VMs without it"),
+            std::string::npos)
+      << readLog("daemon");
 }

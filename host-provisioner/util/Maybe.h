@@ -6,6 +6,8 @@
 // loop that serves the others.
 #pragma once
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <variant>
@@ -14,6 +16,7 @@ namespace htier {
 
 struct Error {
   std::string message;
+  int sysErrno = 0;  // the errno behind a failed system call, if any
 };
 
 struct Unit {};
@@ -49,6 +52,14 @@ inline Status okStatus() {
 }
 inline Error makeError(std::string msg) {
   return Error{std::move(msg)};
+}
+inline Error makeSysError(std::string msg, int sysErrno) {
+  return Error{std::move(msg), sysErrno};
+}
+// "<what>: <strerror(errno)>", keeping errno.
+inline Error errnoError(const std::string& what) {
+  int err = errno;
+  return makeSysError(what + ": " + std::strerror(err), err);
 }
 
 }  // namespace htier

@@ -31,8 +31,29 @@ Maybe<sockaddr_un> makeAddr(const std::string& path) {
   return addr;
 }
 
-std::string errnoText(const char* what, const std::string& path) {
-  return std::string(what) + " " + path + ": " + std::strerror(errno);
+// Keeps errno: a caller can tell "nothing listens there" from other
+// failures.
+Error sysError(const char* what, const std::string& path) {
+  return errnoError(std::string(what) + " " + path);
+}
+
+// A socket file at path that a process still serves (connect succeeds, or
+// its backlog is full) must not be replaced; one nobody listens on is
+// stale.
+Status replaceStaleSocket(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0)
+    return okStatus();
+  if (!S_ISSOCK(st.st_mode))
+    return makeError("refusing to replace " + path +
+                     ": exists and is not a socket");
+  auto live = connectUnix(path);
+  if (live || live.error().sysErrno != ECONNREFUSED)
+    return makeError("refusing to replace " + path +
+                     ": the socket is in use by another process");
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return sysError("unlink stale socket", path);
+  return okStatus();
 }
 
 }  // namespace
@@ -43,34 +64,36 @@ Maybe<Fd> connectUnix(const std::string& path) {
     return addr.error();
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid())
-    return makeError(errnoText("socket() for", path));
+    return sysError("socket() for", path);
   // A unix connect completes or fails at once (EAGAIN only when the
   // listener's backlog is full, which we treat as a failure to retry).
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr.value()),
                 sizeof(sockaddr_un)) != 0)
-    return makeError(errnoText("connect", path));
+    return sysError("connect", path);
   return fd;
 }
 
-Maybe<Fd> listenUnix(const std::string& path) {
+Maybe<Fd> listenUnix(const std::string& path, mode_t mode) {
   auto addr = makeAddr(path);
   if (!addr)
     return addr.error();
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode))
-      return makeError("refusing to replace " + path +
-                       ": exists and is not a socket");
-    ::unlink(path.c_str());
-  }
+  if (auto st = replaceStaleSocket(path); !st)
+    return st.error();
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid())
-    return makeError(errnoText("socket() for", path));
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr.value()),
-             sizeof(sockaddr_un)) != 0)
-    return makeError(errnoText("bind", path));
+    return sysError("socket() for", path);
+  // bind() creates the file with 0777 & ~umask: narrow the umask so that
+  // it is never wider than mode, even for an instant.
+  mode_t oldMask = ::umask(0777 & ~mode);
+  int bound = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr.value()),
+                     sizeof(sockaddr_un));
+  ::umask(oldMask);
+  if (bound != 0)
+    return sysError("bind", path);
+  if (::chmod(path.c_str(), mode) != 0)
+    return sysError("chmod", path);
   if (::listen(fd.get(), 8) != 0)
-    return makeError(errnoText("listen", path));
+    return sysError("listen", path);
   return fd;
 }
 

@@ -5,6 +5,8 @@
 // errors as values with errno text and the path, ready for a log line.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <string_view>
 
@@ -44,8 +46,10 @@ class Fd {
 // close-on-exec.
 Maybe<Fd> connectUnix(const std::string& path);
 
-// Binds and listens (replacing a stale socket file); non-blocking.
-Maybe<Fd> listenUnix(const std::string& path);
+// Binds and listens, the socket file with exactly mode; non-blocking.  A
+// stale socket file at path is replaced, a live one (another process
+// serves it) or any other file is not.
+Maybe<Fd> listenUnix(const std::string& path, mode_t mode = 0600);
 
 // Writes all of data before deadline (monotonic ms), polling on EAGAIN.
 Status writeAll(int fd, std::string_view data, Millis deadline);
