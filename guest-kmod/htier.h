@@ -76,6 +76,7 @@ struct htier_walk_stats {
 	u64 pmds_idle;		/* PTE tables skipped: PMD entry not accessed */
 	u64 lock_yields;	/* mmap lock given up because a writer waited */
 	u64 passes;		/* address spaces walked to their end */
+	u64 wraps;		/* passes over every managed address space */
 	u64 pages;		/* tracked pages the walk covered */
 	u64 ns;			/* time spent walking */
 };
@@ -156,7 +157,7 @@ struct htier_ctx {
 	bool went_round;		/* this round's walk covered everything */
 	u32 coverage_permil;		/* share of the tracked pages it covered */
 	call_single_data_t __percpu *flush_csd;	/* TLB flush, per CPU */
-	u64 cool_cover_permil;		/* coverage since the last cooling */
+	u32 passes_since_cool;		/* walk passes since the last cooling */
 	s64 credit_ns;			/* CPU budget not yet spent */
 	u64 credit_at_ns;
 	u64 cpu_at_ns, cpu_wall_at_ns;	/* for thread_cpu_permil */

@@ -369,16 +369,18 @@ static void htier_round(struct htier_ctx *ctx)
 	 * time starves heat while the period is backed off; a moved hot set
 	 * is caught by the slow-access jump).  PEBS samples every page each
 	 * round; the accessed-bit walk samples the pages it covers, so with
-	 * a partial walk per round (the CPU budget) cooling waits until the
-	 * rounds' coverage adds up to cooling_period_scans full passes.
-	 * Both are O(1) or bounded: cooling is lazy, expiry looks at a few
-	 * index entries per round.
+	 * a partial walk per round (the CPU budget) cooling waits for
+	 * cooling_period_scans passes of the walk over every managed address
+	 * space.  (Summing the rounds' coverage instead overcounts while the
+	 * first pass is still finding pages, and cooled them before their
+	 * second sample.)  Both are O(1) or bounded: cooling is lazy, expiry
+	 * looks at a few index entries per round.
 	 */
-	ctx->cool_cover_permil += ctx->ops->samples_by_walk ?
-				  ctx->coverage_permil : 1000;
-	if (ctx->cool_cover_permil >= 1000ULL * ctx->cur.cooling_period_scans) {
+	ctx->passes_since_cool += ctx->ops->samples_by_walk ?
+				  (u32)ctx->walk.wraps : 1;
+	if (ctx->passes_since_cool >= ctx->cur.cooling_period_scans) {
 		htier_table_cool(&ctx->table, 1);
-		ctx->cool_cover_permil = 0;
+		ctx->passes_since_cool = 0;
 	}
 	htier_table_expire(&ctx->table, ctx->slot_verified,
 			   HTIER_EXPIRE_PER_ROUND);

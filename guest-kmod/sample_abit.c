@@ -99,6 +99,7 @@ static void htier_abit_collect(struct htier_ctx *ctx)
 		ctx->walk.pmds_idle += clear.pmds_idle;
 		ctx->walk.lock_yields += clear.lock_yields;
 		ctx->walk.passes += clear.passes;
+		ctx->walk.wraps += clear.wraps;
 		/* Interruptible: unload and sampler writes cut it short. */
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (!kthread_should_stop() && !READ_ONCE(ctx->abort_round))

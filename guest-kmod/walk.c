@@ -496,6 +496,15 @@ static void htier_flush_tlb(struct htier_ctx *ctx)
 	}
 }
 
+/* On to the next slot's address space; past the last, a pass is done. */
+static void htier_next_slot(struct htier_walk *w, struct htier_cursor *cur)
+{
+	cur->slot = cur->slot % HTIER_MAX_MMS + 1;
+	cur->addr = 0;
+	if (cur->slot == 1 && htier_walk_covers(w))
+		w->st.wraps++;
+}
+
 /**
  * htier_walk_all() - walk the managed address spaces from a cursor
  * @ctx: the module context (thread only)
@@ -548,8 +557,7 @@ struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
 				cur = to;
 				break;
 			}
-			cur.slot = cur.slot % HTIER_MAX_MMS + 1;
-			cur.addr = 0;
+			htier_next_slot(&w, &cur);
 			continue;
 		}
 		w.slot = cur.slot;
@@ -567,10 +575,8 @@ struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
 			cur = to;
 			break;
 		}
-		if (done || !w.stop) {
-			cur.slot = cur.slot % HTIER_MAX_MMS + 1;
-			cur.addr = 0;
-		}
+		if (done || !w.stop)
+			htier_next_slot(&w, &cur);
 	}
 	if (w.cleared)
 		htier_flush_tlb(ctx);
@@ -580,6 +586,7 @@ struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
 	st->pmds_idle += w.st.pmds_idle;
 	st->lock_yields += w.st.lock_yields;
 	st->passes += w.st.passes;
+	st->wraps += w.st.wraps;
 	st->pages += w.st.pages;
 	st->ns += ktime_get_ns() - t0;
 	return cur;

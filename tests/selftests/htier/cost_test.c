@@ -133,4 +133,74 @@ TEST_F(cost, idle_page_tables_are_skipped_and_found_again)
 	EXPECT_EQ(0, check_pattern(self->idle, idle_pages));
 }
 
+/*
+ * A budget too small for a whole pass per round: the walk covers the
+ * memory over many rounds, and the hot pages must still be found and
+ * promoted (heat is kept per pass, not per round).  0.2% of a CPU under
+ * TCG reads a couple of PTE tables per round (after a first round on the
+ * credit saved up while disabled).  A 4 MiB hot region is read
+ * continuously and 192 MiB are swept once a second, so that no PTE table
+ * is idle; the warm region lies below the hot one, so the cursor (which
+ * goes up the address space) meets it first.  All start on node 1.
+ */
+TEST_F_TIMEOUT(cost, small_budget_covers_over_rounds_and_promotes, 120)
+{
+	const size_t warm_pages = IDLE_MIB * MIB / PAGE_SZ;
+	long long min_cov = 1000, r0;
+	size_t hot_on = 0, all_on = 0, i;
+	double t0, took = -1;
+
+	self->w.npages = HOT_MIB * MIB / PAGE_SZ;
+	self->w.base = alloc_on_node(HOT_MIB * MIB, 1);
+	self->w.is_hot = malloc(self->w.npages);
+	ASSERT_NE(NULL, self->w.base);
+	ASSERT_NE(NULL, self->w.is_hot);
+	memset(self->w.is_hot, 1, self->w.npages);
+	self->w.nr_hot = self->w.npages;
+	ASSERT_EQ(0, madvise(self->w.base, HOT_MIB * MIB, MADV_NOHUGEPAGE));
+	fill_pattern(self->w.base, self->w.npages);
+	ASSERT_EQ(0, unbind(self->w.base, HOT_MIB * MIB));
+	self->idle = alloc_on_node(IDLE_MIB * MIB, 1);
+	ASSERT_NE(NULL, self->idle);
+	ASSERT_LT(self->idle, self->w.base);
+	/* 4 KiB pages: a PMD-mapped THP is one entry, read in no time. */
+	ASSERT_EQ(0, madvise(self->idle, IDLE_MIB * MIB, MADV_NOHUGEPAGE));
+	fill_pattern(self->idle, warm_pages);
+	ASSERT_EQ(0, unbind(self->idle, IDLE_MIB * MIB));
+	ASSERT_EQ(0, workload_start(&self->w));
+	/* htier_manage_self() but at the module's default period. */
+	ASSERT_EQ(0, htier_writef("scope_pids", "%lld", getpid()));
+	ASSERT_EQ(0, htier_write("cpu_permil", "2"));
+	ASSERT_EQ(0, htier_write("quota_bytes", "max"));
+	ASSERT_EQ(0, htier_write("enabled", "1"));
+	r0 = htier_read_ll("stats/rounds");
+
+	t0 = now_s();
+	while (now_s() - t0 < 90) {
+		for (i = 0; i < warm_pages; i++)
+			(void)*(volatile char *)(self->idle + i * PAGE_SZ);
+		if (htier_read_ll("stats/rounds") > r0 + 1) {
+			long long cov = htier_read_ll("stats/coverage_permil");
+
+			if (cov < min_cov)
+				min_cov = cov;
+		}
+		ASSERT_EQ(0, placement(&self->w, 0, &hot_on, &all_on));
+		if (hot_on * 10 >= self->w.nr_hot * 9) {
+			took = now_s() - t0;
+			break;
+		}
+		sleep(1);
+	}
+	TH_LOG("%zu/%zu hot pages on node 0 after %.1fs, %lld rounds, least coverage of a round %lld permil, %lld PTE tables read",
+	       hot_on, self->w.nr_hot, now_s() - t0,
+	       htier_read_ll("stats/rounds") - r0, min_cov,
+	       htier_read_ll("stats/pmds_read"));
+	/* The budget did limit the walks: some round covered part of it. */
+	EXPECT_LT(min_cov, 1000);
+	EXPECT_GE(took, 0);
+	EXPECT_EQ((size_t)0, check_pattern(self->idle, warm_pages));
+	EXPECT_EQ((size_t)0, check_pattern(self->w.base, self->w.npages));
+}
+
 TEST_HARNESS_MAIN
