@@ -61,6 +61,9 @@ struct htier_mm {
 	u32 round;		/* last round the process was in scope */
 	u32 passes;		/* complete walks over it */
 	u32 pass_start_epoch;	/* table epoch the current pass began at */
+	nodemask_t allowed;	/* the process's cpuset mems and policy nodes */
+	u64 pinned_acc;		/* unmovable VMA bytes seen by this pass */
+	u64 pinned_bytes;	/* ... by the last complete pass */
 };
 
 /* Where a walk stands: a slot (1-based) and an address in it. */
@@ -110,6 +113,7 @@ struct htier_stats {
 	/* Snapshots the thread publishes each round (read by sysfs). */
 	u64 fast_resident_bytes, slow_resident_bytes, other_resident_bytes;
 	u64 hot_set_bytes, active_bytes, tracked_pages, managed_processes;
+	u64 unmovable_bytes;
 	u64 last_round_us, last_migrate_us, table_full;
 	u64 tracked_regions, table_bytes;
 	u64 coverage_permil, thread_cpu_permil, track_us_total;
@@ -202,6 +206,8 @@ enum htier_walk_mode {
 	HTIER_WALK_SAMPLE,
 	HTIER_WALK_SAMPLE_CLEAR,
 };
+bool htier_vma_movable(const struct htier_ctx *ctx, const struct htier_mm *ms,
+		       struct vm_area_struct *vma);
 int htier_walk_init(struct htier_ctx *ctx);
 void htier_walk_exit(struct htier_ctx *ctx);
 struct htier_cursor htier_walk_all(struct htier_ctx *ctx,

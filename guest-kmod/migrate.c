@@ -75,7 +75,8 @@ static struct page *htier_alloc_target(struct htier_move *mv)
 
 /* Move the pages of [start, start + nr pages) of @mm; mmap lock held. */
 static void htier_move_run(struct htier_move *mv, struct mm_struct *mm,
-			   pid_t tgid, unsigned long start, unsigned int nr)
+			   const struct htier_mm *ms, unsigned long start,
+			   unsigned int nr)
 {
 	struct vm_area_struct *vma = find_vma(mm, start);
 	unsigned long end = start + ((unsigned long)nr << PAGE_SHIFT);
@@ -89,6 +90,9 @@ static void htier_move_run(struct htier_move *mv, struct mm_struct *mm,
 		/* Unmapped since the scan: nothing to move, nothing lost. */
 		return;
 	}
+	/* mlock()ed or bound by a policy since the scan: leave it. */
+	if (!htier_vma_movable(mv->ctx, ms, vma))
+		return;
 	args.vma = vma;
 	args.start = start;
 	args.end = end;
@@ -139,7 +143,7 @@ static void htier_move_run(struct htier_move *mv, struct mm_struct *mm,
 
 	mv->moved += moved;
 	mv->failed += failed;
-	trace_htier_migrate_batch(mv->promote, tgid, start, moved, failed,
+	trace_htier_migrate_batch(mv->promote, ms->tgid, start, moved, failed,
 				  ktime_get_ns() - t0);
 }
 
@@ -188,7 +192,6 @@ static void htier_move_keys(struct htier_move *mv, u64 *keys, u32 n)
 	while (i < n && !kthread_should_stop() && !READ_ONCE(ctx->abort_round)) {
 		u32 slot = htier_key_slot(keys[i]);
 		struct mm_struct *mm = htier_scope_get_mm(ctx, slot);
-		pid_t tgid = ctx->mms[slot - 1].tgid;
 
 		if (!mm) {
 			while (i < n && htier_key_slot(keys[i]) == slot)
@@ -201,7 +204,7 @@ static void htier_move_keys(struct htier_move *mv, u64 *keys, u32 n)
 			unsigned long start = htier_key_vpn(keys[i]) << PAGE_SHIFT;
 			u32 j;
 
-			htier_move_run(mv, mm, tgid, start, pages);
+			htier_move_run(mv, mm, &ctx->mms[slot - 1], start, pages);
 			for (j = i; j < i + len; j++)
 				htier_note_moved(mv, keys[j]);
 			i += len;

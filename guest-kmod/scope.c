@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) "htier: " fmt
 
 #include <linux/cgroup.h>
+#include <linux/mempolicy.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -39,6 +40,21 @@ static void htier_scope_release(struct htier_ctx *ctx, u32 i)
 	ctx->slot_verified[i + 1] = 0;
 }
 
+/*
+ * The nodes @p's memory may be on: its cpuset's mems and, under a binding
+ * task policy (set_mempolicy() other than MPOL_DEFAULT or MPOL_LOCAL), the
+ * policy's nodes.  The thread group leader's: other threads' own policies
+ * are not looked at.  task_lock held.
+ */
+static void htier_task_allowed(struct task_struct *p, nodemask_t *allowed)
+{
+	struct mempolicy *pol = p->mempolicy;
+
+	*allowed = p->mems_allowed;
+	if (pol && pol->mode != MPOL_DEFAULT && pol->mode != MPOL_LOCAL)
+		nodes_and(*allowed, *allowed, pol->nodes);
+}
+
 /* Find the slot of @mm, or take a free one. Called with RCU read lock. */
 static void htier_scope_note(struct htier_ctx *ctx, struct task_struct *p)
 {
@@ -54,6 +70,7 @@ static void htier_scope_note(struct htier_ctx *ctx, struct task_struct *p)
 	for (i = 0; i < HTIER_MAX_MMS; i++) {
 		if (ctx->mms[i].mm == mm) {
 			ctx->mms[i].round = ctx->round;
+			htier_task_allowed(p, &ctx->mms[i].allowed);
 			task_unlock(p);
 			return;
 		}
@@ -66,6 +83,7 @@ static void htier_scope_note(struct htier_ctx *ctx, struct task_struct *p)
 		ctx->mms[free].mm = mm;
 		ctx->mms[free].tgid = p->tgid;
 		ctx->mms[free].round = ctx->round;
+		htier_task_allowed(p, &ctx->mms[free].allowed);
 	}
 	task_unlock(p);
 }
@@ -77,7 +95,7 @@ static void htier_scope_note(struct htier_ctx *ctx, struct task_struct *p)
 void htier_scope_refresh(struct htier_ctx *ctx)
 {
 	struct task_struct *p;
-	u64 nr = 0;
+	u64 nr = 0, pinned = 0;
 	u32 i;
 
 	ctx->round++;
@@ -93,13 +111,16 @@ void htier_scope_refresh(struct htier_ctx *ctx)
 	for (i = 0; i < HTIER_MAX_MMS; i++) {
 		if (!ctx->mms[i].mm)
 			continue;
-		if (ctx->mms[i].round != ctx->round)
+		if (ctx->mms[i].round != ctx->round) {
 			htier_scope_release(ctx, i);
-		else
+		} else {
 			nr++;
+			pinned += ctx->mms[i].pinned_bytes;
+		}
 	}
 	spin_lock(&ctx->stats_lock);
 	ctx->stats.managed_processes = nr;
+	ctx->stats.unmovable_bytes = pinned;
 	spin_unlock(&ctx->stats_lock);
 }
 

@@ -441,6 +441,7 @@ HTIER_STAT_SNAPSHOT(hot_set_bytes);
 HTIER_STAT_SNAPSHOT(active_bytes);
 HTIER_STAT_SNAPSHOT(tracked_pages);
 HTIER_STAT_SNAPSHOT(managed_processes);
+HTIER_STAT_SNAPSHOT(unmovable_bytes);
 HTIER_STAT_SNAPSHOT(last_round_us);
 HTIER_STAT_SNAPSHOT(last_migrate_us);
 HTIER_STAT_SNAPSHOT(table_full);
@@ -492,6 +493,7 @@ static struct attribute *htier_stats_attrs[] = {
 	&scan_interval_now_ms_attr.attr,
 	&tracked_pages_attr.attr,
 	&managed_processes_attr.attr,
+	&unmovable_bytes_attr.attr,
 	&last_round_us_attr.attr,
 	&last_migrate_us_attr.attr,
 	&table_full_attr.attr,

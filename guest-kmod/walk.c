@@ -29,6 +29,7 @@
 #define pr_fmt(fmt) "htier: " fmt
 
 #include <linux/mm.h>
+#include <linux/mempolicy.h>
 #include <linux/huge_mm.h>
 #include <linux/hugetlb.h>
 #include <linux/kthread.h>
@@ -62,11 +63,38 @@ struct htier_walk {
 	struct htier_walk_stats st;
 };
 
-static bool htier_vma_managed(struct vm_area_struct *vma)
+static bool htier_vma_anon(struct vm_area_struct *vma)
 {
 	return vma_is_anonymous(vma) && !is_vm_hugetlb_page(vma) &&
 	       !(vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP));
 }
+
+/**
+ * htier_vma_movable() - may htier move this VMA's pages between the tiers?
+ * @ctx: the module context
+ * @ms: the address space's slot (its process's allowed nodes)
+ * @vma: the VMA; mmap lock held (mbind() takes it for writing)
+ *
+ * Not where the user put them: mlock()ed (VM_LOCKED), or under a memory
+ * policy that does not allow every fast and slow node — the VMA's
+ * (mbind()), or the process's (set_mempolicy(), its cpuset's mems; see
+ * htier_scope_note()).  MPOL_DEFAULT and MPOL_LOCAL allow any node.
+ */
+bool htier_vma_movable(const struct htier_ctx *ctx, const struct htier_mm *ms,
+		       struct vm_area_struct *vma)
+{
+	struct mempolicy *pol = vma_policy(vma);
+	nodemask_t tiers;
+
+	if (vma->vm_flags & VM_LOCKED)
+		return false;
+	nodes_or(tiers, ctx->cur.fast_nodes, ctx->cur.slow_nodes);
+	if (!nodes_subset(tiers, ms->allowed))
+		return false;
+	return !pol || pol->mode == MPOL_DEFAULT || pol->mode == MPOL_LOCAL ||
+	       nodes_subset(tiers, pol->nodes);
+}
+
 
 static inline bool htier_walk_clears(const struct htier_walk *w)
 {
@@ -82,6 +110,19 @@ static inline bool htier_walk_samples(const struct htier_walk *w)
 static inline bool htier_walk_covers(const struct htier_walk *w)
 {
 	return w->mode != HTIER_WALK_SAMPLE;
+}
+
+/* Managed: anonymous and movable; unmovable bytes count in the pass. */
+static bool htier_vma_managed(struct htier_walk *w, struct vm_area_struct *vma,
+			      unsigned long s, unsigned long e)
+{
+	if (!htier_vma_anon(vma))
+		return false;
+	if (htier_vma_movable(w->ctx, w->ms, vma))
+		return true;
+	if (htier_walk_covers(w))
+		w->ms->pinned_acc += e - s;
+	return false;
 }
 
 static void htier_walk_tick(struct htier_walk *w, u32 units)
@@ -350,20 +391,21 @@ static pmd_t *htier_find_pmd(struct mm_struct *mm, unsigned long addr,
  * Which pages of the PMD range at @base lie in managed VMAs.  Return: 0
  * none, 1 all (one managed VMA covers it), 2 some (set in @mask).
  */
-static int htier_pmd_managed(struct mm_struct *mm, unsigned long base,
-			     struct vm_area_struct *vma, unsigned long *mask)
+static int htier_pmd_managed(struct htier_walk *w, struct mm_struct *mm,
+			     unsigned long base, struct vm_area_struct *vma,
+			     unsigned long *mask)
 {
 	unsigned long end = base + PMD_SIZE;
 	int some = 0;
 
 	if (vma->vm_start <= base && vma->vm_end >= end)
-		return htier_vma_managed(vma) ? 1 : 0;
+		return htier_vma_managed(w, vma, base, end) ? 1 : 0;
 	bitmap_zero(mask, PTRS_PER_PTE);
 	for (; vma && vma->vm_start < end; vma = find_vma(mm, vma->vm_end)) {
 		unsigned long s = max(vma->vm_start, base);
 		unsigned long e = min(vma->vm_end, end);
 
-		if (!htier_vma_managed(vma) || s >= e)
+		if (s >= e || !htier_vma_managed(w, vma, s, e))
 			continue;
 		bitmap_set(mask, (s - base) >> PAGE_SHIFT, (e - s) >> PAGE_SHIFT);
 		some = 2;
@@ -400,7 +442,7 @@ static bool htier_walk_mm(struct htier_walk *w, struct mm_struct *mm,
 			base = vma->vm_start & PMD_MASK;
 			continue;
 		}
-		managed = htier_pmd_managed(mm, base, vma, mask);
+		managed = htier_pmd_managed(w, mm, base, vma, mask);
 		pmdp = managed ? htier_find_pmd(mm, base, &next) : NULL;
 		if (!managed)
 			next = base + PMD_SIZE;
@@ -562,12 +604,15 @@ struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
 		}
 		w.slot = cur.slot;
 		w.ms = &ctx->mms[cur.slot - 1];
-		if (!cur.addr && htier_walk_covers(&w))
+		if (!cur.addr && htier_walk_covers(&w)) {
 			w.ms->pass_start_epoch = ctx->table.epoch;
+			w.ms->pinned_acc = 0;
+		}
 		done = htier_walk_mm(&w, mm, &cur.addr, stop_at);
 		mmput(mm);
 		if (done && htier_walk_covers(&w)) {
 			ctx->slot_verified[cur.slot] = w.ms->pass_start_epoch;
+			w.ms->pinned_bytes = w.ms->pinned_acc;
 			w.ms->passes++;
 			w.st.passes++;
 		}
