@@ -6,6 +6,7 @@
 #ifndef HTIER_H
 #define HTIER_H
 
+#include <linux/hashtable.h>
 #include <linux/kobject.h>
 #include <linux/mutex.h>
 #include <linux/nodemask.h>
@@ -64,6 +65,7 @@ struct htier_mm {
 	nodemask_t allowed;	/* the process's cpuset mems and policy nodes */
 	u64 pinned_acc;		/* unmovable VMA bytes seen by this pass */
 	u64 pinned_bytes;	/* ... by the last complete pass */
+	struct hlist_node hnode;	/* in ctx->mm_hash, by mm */
 };
 
 /* Where a walk stands: a slot (1-based) and an address in it. */
@@ -113,7 +115,7 @@ struct htier_stats {
 	/* Snapshots the thread publishes each round (read by sysfs). */
 	u64 fast_resident_bytes, slow_resident_bytes, other_resident_bytes;
 	u64 hot_set_bytes, active_bytes, tracked_pages, managed_processes;
-	u64 unmovable_bytes;
+	u64 unmovable_bytes, scope_full;
 	u64 last_round_us, last_migrate_us, table_full;
 	u64 tracked_regions, table_bytes;
 	u64 coverage_permil, thread_cpu_permil, track_us_total;
@@ -153,6 +155,9 @@ struct htier_ctx {
 	struct htier_table table;
 	struct kmem_cache *region_cache;
 	struct htier_mm mms[HTIER_MAX_MMS];
+	DECLARE_HASHTABLE(mm_hash, 10);	/* mms by mm pointer */
+	u32 free_hint;			/* where to look for a free slot */
+	u32 scope_full;			/* in scope this round, no slot */
 	struct htier_region *slot_heads[HTIER_MAX_MMS + 1];
 	u32 slot_verified[HTIER_MAX_MMS + 1];
 	struct htier_cursor cursor;	/* where the next walk starts */

@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) "htier: " fmt
 
 #include <linux/cgroup.h>
+#include <linux/hashtable.h>
 #include <linux/mempolicy.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -34,6 +35,7 @@ static bool htier_task_in_scope(struct htier_ctx *ctx, struct task_struct *p)
 /* Costs the address space's own regions, not a sweep of the table. */
 static void htier_scope_release(struct htier_ctx *ctx, u32 i)
 {
+	hash_del(&ctx->mms[i].hnode);
 	htier_table_drop_slot(&ctx->table, i + 1);
 	mmdrop(ctx->mms[i].mm);
 	memset(&ctx->mms[i], 0, sizeof(ctx->mms[i]));
@@ -55,37 +57,72 @@ static void htier_task_allowed(struct task_struct *p, nodemask_t *allowed)
 		nodes_and(*allowed, *allowed, pol->nodes);
 }
 
-/* Find the slot of @mm, or take a free one. Called with RCU read lock. */
+/* The slot of @mm, or NULL: a hash lookup, not a scan of the slots. */
+static struct htier_mm *htier_scope_find(struct htier_ctx *ctx,
+					 struct mm_struct *mm)
+{
+	struct htier_mm *ms;
+
+	hash_for_each_possible(ctx->mm_hash, ms, hnode, (unsigned long)mm)
+		if (ms->mm == mm)
+			return ms;
+	return NULL;
+}
+
+/* A free slot, searched from where the last one was found, or NULL. */
+static struct htier_mm *htier_scope_free_slot(struct htier_ctx *ctx)
+{
+	u32 n;
+
+	for (n = 0; n < HTIER_MAX_MMS; n++) {
+		u32 i = (ctx->free_hint + n) % HTIER_MAX_MMS;
+
+		if (!ctx->mms[i].mm) {
+			ctx->free_hint = i + 1;
+			return &ctx->mms[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Note @p's mm as in scope this round, taking a free slot for a new one.
+ * The mm of any live thread: a process whose thread group leader exited
+ * (a zombie leader has no mm) keeps running in its other threads.  Called
+ * with RCU read lock.
+ */
 static void htier_scope_note(struct htier_ctx *ctx, struct task_struct *p)
 {
-	struct mm_struct *mm;
-	int i, free = -1;
+	struct task_struct *t;
+	struct htier_mm *ms;
+	struct mm_struct *mm = NULL;
 
-	task_lock(p);
-	mm = p->mm;
-	if (!mm || (p->flags & PF_KTHREAD)) {
-		task_unlock(p);
-		return;
+	for_each_thread(p, t) {
+		task_lock(t);
+		mm = t->mm;
+		if (mm)
+			break;
+		task_unlock(t);
 	}
-	for (i = 0; i < HTIER_MAX_MMS; i++) {
-		if (ctx->mms[i].mm == mm) {
-			ctx->mms[i].round = ctx->round;
-			htier_task_allowed(p, &ctx->mms[i].allowed);
-			task_unlock(p);
+	if (!mm)
+		return;
+	ms = htier_scope_find(ctx, mm);
+	if (!ms) {
+		ms = htier_scope_free_slot(ctx);
+		if (!ms) {
+			ctx->scope_full++;
+			task_unlock(t);
 			return;
 		}
-		if (!ctx->mms[i].mm && free < 0)
-			free = i;
-	}
-	if (free >= 0) {
 		mmgrab(mm);
-		memset(&ctx->mms[free], 0, sizeof(ctx->mms[free]));
-		ctx->mms[free].mm = mm;
-		ctx->mms[free].tgid = p->tgid;
-		ctx->mms[free].round = ctx->round;
-		htier_task_allowed(p, &ctx->mms[free].allowed);
+		memset(ms, 0, sizeof(*ms));
+		ms->mm = mm;
+		ms->tgid = p->tgid;
+		hash_add(ctx->mm_hash, &ms->hnode, (unsigned long)mm);
 	}
-	task_unlock(p);
+	ms->round = ctx->round;
+	htier_task_allowed(t, &ms->allowed);
+	task_unlock(t);
 }
 
 /**
@@ -99,6 +136,7 @@ void htier_scope_refresh(struct htier_ctx *ctx)
 	u32 i;
 
 	ctx->round++;
+	ctx->scope_full = 0;
 	rcu_read_lock();
 	for_each_process(p) {
 		if (p->flags & PF_KTHREAD)
@@ -121,6 +159,7 @@ void htier_scope_refresh(struct htier_ctx *ctx)
 	spin_lock(&ctx->stats_lock);
 	ctx->stats.managed_processes = nr;
 	ctx->stats.unmovable_bytes = pinned;
+	ctx->stats.scope_full = ctx->scope_full;
 	spin_unlock(&ctx->stats_lock);
 }
 

@@ -442,6 +442,7 @@ HTIER_STAT_SNAPSHOT(active_bytes);
 HTIER_STAT_SNAPSHOT(tracked_pages);
 HTIER_STAT_SNAPSHOT(managed_processes);
 HTIER_STAT_SNAPSHOT(unmovable_bytes);
+HTIER_STAT_SNAPSHOT(scope_full);
 HTIER_STAT_SNAPSHOT(last_round_us);
 HTIER_STAT_SNAPSHOT(last_migrate_us);
 HTIER_STAT_SNAPSHOT(table_full);
@@ -494,6 +495,7 @@ static struct attribute *htier_stats_attrs[] = {
 	&tracked_pages_attr.attr,
 	&managed_processes_attr.attr,
 	&unmovable_bytes_attr.attr,
+	&scope_full_attr.attr,
 	&last_round_us_attr.attr,
 	&last_migrate_us_attr.attr,
 	&table_full_attr.attr,

@@ -12,7 +12,7 @@ CG=/sys/fs/cgroup
 on_node() { sed -n "s/.*N$2=\([0-9]*\).*/\1/p" /proc/$1/numa_maps | awk '{s += $1} END {print s + 0}'; }
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..6"
 [ -d $H ] || insmod /htier/htier.ko
 mountpoint -q $CG || mount -t cgroup2 none $CG
 mkdir -p $CG/tenant
@@ -52,7 +52,20 @@ echo "# scope_pids=$outside: outside N0=$out0 managed=$(cat $H/stats/managed_pro
 [ "$(cat $H/stats/managed_processes)" = 1 ] && [ $((out0 - out_before)) -gt 500 ]
 check $? "scope_pids manages the listed process"
 
-kill -TERM $inside $outside
+# A process whose main thread exited runs on in its other threads: its mm
+# is still managed.
+./htier_workload 16 --leader-exits > /dev/null &
+leaderless=$!
+sleep 2
+p0=$(cat $H/stats/promoted_pages)
+echo $leaderless > $H/scope_pids
+sleep 8
+p1=$(cat $H/stats/promoted_pages)
+echo "# leader exited (state $(cut -d' ' -f3 /proc/$leaderless/stat)): managed=$(cat $H/stats/managed_processes), promoted $((p1 - p0)) pages"
+[ "$(cat $H/stats/managed_processes)" = 1 ] && [ $((p1 - p0)) -gt 500 ]
+check $? "a process whose main thread exited is managed"
+
+kill -TERM $inside $outside $leaderless
 wait
 echo all > $H/scope_pids
 echo 500 > $H/scan_interval_ms
