@@ -13,6 +13,7 @@
 
 #include <linux/cgroup.h>
 #include <linux/fs.h>
+#include <linux/freezer.h>
 #include <linux/kthread.h>
 #include <linux/math64.h>
 #include <linux/ktime.h>
@@ -434,6 +435,11 @@ static int htier_thread(void *data)
 {
 	struct htier_ctx *ctx = data;
 
+	/*
+	 * Frozen with the tasks for suspend and hibernation (no page moves
+	 * while the image is taken): between rounds, in the wait below.
+	 */
+	set_freezable();
 	ctx->credit_at_ns = ctx->cpu_wall_at_ns = ktime_get_ns();
 	ctx->cpu_at_ns = current->se.sum_exec_runtime;
 	while (!kthread_should_stop()) {
@@ -442,7 +448,7 @@ static int htier_thread(void *data)
 		if (ctx->cur.enabled && ctx->ops)
 			htier_round(ctx);
 		mutex_unlock(&ctx->round_lock);
-		wait_event_interruptible_timeout(ctx->wait,
+		wait_event_freezable_timeout(ctx->wait,
 				kthread_should_stop() || READ_ONCE(ctx->kick),
 				msecs_to_jiffies(READ_ONCE(ctx->interval_ms)));
 		/* A settings change restarts the fast pace. */

@@ -105,7 +105,8 @@ def run_selftests(t):
     status = g.wait(1200)
     ended = parse_tap(g.output, t)
     for s in ("abi_test", "sampler_test", "tiering_test", "stall_test", "cost_test",
-              "tools_test", "scope_test", "rmmod_test", "pebs_sw_test"):
+              "tools_test", "scope_test", "freeze_test", "rmmod_test",
+              "pebs_sw_test"):
         if s not in ended:
             t.add(s + ": did not finish (guest status %s, log %s)" % (status, log),
                   "fail")

@@ -17,7 +17,7 @@ for t in abi_test sampler_test tiering_test stall_test cost_test; do
 	echo "HTIER-TAP-END $t $r"
 	[ $r -eq 0 ] || [ $r -eq 4 ] || rc=1
 done
-for t in tools_test scope_test rmmod_test pebs_sw_test; do
+for t in tools_test scope_test freeze_test rmmod_test pebs_sw_test; do
 	wanted "$t" || continue
 	echo "HTIER-TAP-BEGIN $t"
 	"./$t.sh"
