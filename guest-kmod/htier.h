@@ -199,6 +199,7 @@ void htier_sysfs_exit(struct htier_ctx *ctx);
 
 /* scope.c */
 void htier_scope_refresh(struct htier_ctx *ctx);
+void htier_scope_prune(struct htier_ctx *ctx);
 void htier_scope_release_all(struct htier_ctx *ctx);
 struct mm_struct *htier_scope_get_mm(struct htier_ctx *ctx, u32 slot);
 u32 htier_scope_slot_of_tgid(struct htier_ctx *ctx, pid_t tgid);

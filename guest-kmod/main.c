@@ -447,6 +447,8 @@ static int htier_thread(void *data)
 		htier_snapshot_settings(ctx);
 		if (ctx->cur.enabled && ctx->ops)
 			htier_round(ctx);
+		else
+			htier_scope_prune(ctx);
 		mutex_unlock(&ctx->round_lock);
 		wait_event_freezable_timeout(ctx->wait,
 				kthread_should_stop() || READ_ONCE(ctx->kick),

@@ -164,6 +164,32 @@ void htier_scope_refresh(struct htier_ctx *ctx)
 }
 
 /**
+ * htier_scope_prune() - forget the address spaces of exited processes
+ * @ctx: the module context, round_lock held
+ *
+ * While htier is disabled no round refreshes the scope; this lets the
+ * slots of processes that exited go (and their mm_structs, which the
+ * slots hold with mmgrab()).  1024 slot checks, no task list walk.
+ */
+void htier_scope_prune(struct htier_ctx *ctx)
+{
+	u64 nr = 0;
+	u32 i;
+
+	for (i = 0; i < HTIER_MAX_MMS; i++) {
+		if (!ctx->mms[i].mm)
+			continue;
+		if (!atomic_read(&ctx->mms[i].mm->mm_users))
+			htier_scope_release(ctx, i);
+		else
+			nr++;
+	}
+	spin_lock(&ctx->stats_lock);
+	ctx->stats.managed_processes = nr;
+	spin_unlock(&ctx->stats_lock);
+}
+
+/**
  * htier_scope_release_all() - forget every managed address space
  * @ctx: the module context
  */

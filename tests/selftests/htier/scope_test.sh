@@ -12,7 +12,7 @@ CG=/sys/fs/cgroup
 on_node() { sed -n "s/.*N$2=\([0-9]*\).*/\1/p" /proc/$1/numa_maps | awk '{s += $1} END {print s + 0}'; }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..7"
 [ -d $H ] || insmod /htier/htier.ko
 mountpoint -q $CG || mount -t cgroup2 none $CG
 mkdir -p $CG/tenant
@@ -67,6 +67,25 @@ check $? "a process whose main thread exited is managed"
 
 kill -TERM $inside $outside $leaderless
 wait
+
+# Processes that exit while htier is disabled do not keep their slots (and
+# mm_structs): 20 short-lived processes, in scope, then htier disabled.
+echo all > $H/scope_pids
+sleeps=""
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	sleep 60 & sleeps="$sleeps $!"
+done
+sleep 2
+m1=$(cat $H/stats/managed_processes)
+echo 0 > $H/enabled
+kill $sleeps
+wait
+sleep 2
+m2=$(cat $H/stats/managed_processes)
+echo 1 > $H/enabled
+echo "# 20 processes exited while disabled: managed $m1 -> $m2"
+[ "$m1" -ge 20 ] && [ "$m2" -le $((m1 - 20)) ]
+check $? "processes that exit while htier is disabled are let go"
 echo all > $H/scope_pids
 echo 500 > $H/scan_interval_ms
 rmdir $CG/tenant 2>/dev/null
