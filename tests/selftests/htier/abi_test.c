@@ -35,10 +35,10 @@ FIXTURE(abi) {};
 
 FIXTURE_SETUP(abi)
 {
-	if (getuid())
-		SKIP(return, "needs root");
-	if (!htier_loaded())
-		SKIP(return, "htier module not loaded");
+	const char *why = htier_unfit(false);
+
+	if (why)
+		SKIP(return, "%s", why);
 }
 
 FIXTURE_TEARDOWN(abi) {}

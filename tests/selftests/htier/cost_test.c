@@ -26,12 +26,10 @@ FIXTURE(cost) {
 
 FIXTURE_SETUP(cost)
 {
-	if (getuid())
-		SKIP(return, "needs root");
-	if (!htier_loaded())
-		SKIP(return, "htier module not loaded");
-	if (nr_memory_nodes() < 2)
-		SKIP(return, "needs a fast and a slow NUMA node");
+	const char *why = htier_unfit(true);
+
+	if (why)
+		SKIP(return, "%s", why);
 	memset(&self->w, 0, sizeof(self->w));
 	self->idle = NULL;
 	ASSERT_EQ(0, htier_write("enabled", "0"));

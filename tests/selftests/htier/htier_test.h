@@ -90,6 +90,21 @@ static inline int nr_memory_nodes(void)
 	return access("/sys/devices/system/node/node1/meminfo", F_OK) ? 1 : 2;
 }
 
+/*
+ * Why this machine cannot run a test, or NULL: it needs root, the module
+ * loaded and, if @two_nodes, a fast and a slow NUMA node.
+ */
+static inline const char *htier_unfit(bool two_nodes)
+{
+	if (getuid())
+		return "needs root";
+	if (!htier_loaded())
+		return "htier module not loaded";
+	if (two_nodes && nr_memory_nodes() < 2)
+		return "needs a fast and a slow NUMA node";
+	return NULL;
+}
+
 /* MemFree of @node in bytes, or -1. */
 static inline long long node_free_bytes(int node)
 {

@@ -16,10 +16,10 @@ FIXTURE(sampler) {};
 
 FIXTURE_SETUP(sampler)
 {
-	if (getuid())
-		SKIP(return, "needs root");
-	if (!htier_loaded())
-		SKIP(return, "htier module not loaded");
+	const char *why = htier_unfit(false);
+
+	if (why)
+		SKIP(return, "%s", why);
 }
 
 FIXTURE_TEARDOWN(sampler)

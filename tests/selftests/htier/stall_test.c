@@ -69,12 +69,10 @@ FIXTURE(stall) {
 
 FIXTURE_SETUP(stall)
 {
-	if (getuid())
-		SKIP(return, "needs root");
-	if (!htier_loaded())
-		SKIP(return, "htier module not loaded");
-	if (nr_memory_nodes() < 2)
-		SKIP(return, "needs a fast and a slow NUMA node");
+	const char *why = htier_unfit(true);
+
+	if (why)
+		SKIP(return, "%s", why);
 	ASSERT_EQ(0, htier_save(&self->saved));
 }
 

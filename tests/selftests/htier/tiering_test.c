@@ -17,12 +17,10 @@ FIXTURE(tier) {
 
 FIXTURE_SETUP(tier)
 {
-	if (getuid())
-		SKIP(return, "needs root");
-	if (!htier_loaded())
-		SKIP(return, "htier module not loaded");
-	if (nr_memory_nodes() < 2)
-		SKIP(return, "needs a fast and a slow NUMA node");
+	const char *why = htier_unfit(true);
+
+	if (why)
+		SKIP(return, "%s", why);
 	memset(&self->w, 0, sizeof(self->w));
 	self->bytes = 0;
 	/* Nothing moves while the workload is set up. */
