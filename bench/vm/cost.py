@@ -53,7 +53,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -147,29 +146,15 @@ def build_helper():
 
 def build_initramfs(modules, helper, maplat):
     """The test initramfs (mkinitramfs.sh: gups, the selftests — among them
-    htier_maplat once built —, bench/vm/guest/*.sh) plus a second cpio
-    archive with /htier/cost/<build>.ko, cost_helper and, if given, a
-    htier_maplat that overrides the built one."""
-    out = os.path.join(htiervm.BUILD, "vm", "cost-initramfs.cpio.gz")
-    htiervm.build_initramfs(out)
-    root = tempfile.mkdtemp()
-    try:
-        os.makedirs(os.path.join(root, "htier", "cost"))
-        os.makedirs(os.path.join(root, "htier", "bin"))
-        for name, ko in modules.items():
-            shutil.copy(ko, os.path.join(root, "htier", "cost", name + ".ko"))
-        shutil.copy(helper, os.path.join(root, "htier", "bin", "cost_helper"))
-        if maplat:
-            shutil.copy(maplat, os.path.join(root, "htier", "cost",
-                                             "htier_maplat"))
-        cpio = subprocess.run(
-            "cd %s && find . | cpio -o -H newc --quiet | gzip -1" % root,
-            shell=True, stdout=subprocess.PIPE, check=True).stdout
-    finally:
-        shutil.rmtree(root)
-    with open(out, "ab") as f:
-        f.write(cpio)
-    return out
+    htier_maplat once built —, bench/vm/guest/*.sh) plus /htier/cost/
+    <build>.ko, cost_helper and, if given, a htier_maplat that overrides the
+    built one."""
+    extra = {"/htier/cost/%s.ko" % name: ko for name, ko in modules.items()}
+    extra["/htier/bin/cost_helper"] = helper
+    if maplat:
+        extra["/htier/cost/htier_maplat"] = maplat
+    return htiervm.build_initramfs(
+        os.path.join(htiervm.BUILD, "vm", "cost-initramfs.cpio.gz"), extra)
 
 
 def kv(s):

@@ -24,10 +24,8 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,30 +38,19 @@ WORKLOADS = ["hotset", "scattered", "zipf"]
 
 
 def build_initramfs():
-    """The test initramfs plus the dax/kmem modules (a second cpio archive
-    appended: the kernel unpacks concatenated archives in order)."""
-    out = os.path.join(htiervm.BUILD, "vm", "bench-initramfs.cpio.gz")
-    htiervm.build_initramfs(out)
-    root = tempfile.mkdtemp()
-    try:
-        os.makedirs(os.path.join(root, "htier", "dax"))
-        for m in ("kmem", "dax_hmem"):
-            found = subprocess.run(
-                ["find", os.path.join(htiervm.GUEST_ROOT, "modules"),
-                 "-name", m + ".ko*"], stdout=subprocess.PIPE,
-                check=True).stdout.decode().split()
-            if not found:
-                raise SystemExit("run.py: %s.ko missing in %s" %
-                                 (m, htiervm.GUEST_ROOT))
-            shutil.copy(found[0], os.path.join(root, "htier", "dax", m + ".ko"))
-        cpio = subprocess.run(
-            "cd %s && find . | cpio -o -H newc --quiet | gzip -1" % root,
-            shell=True, stdout=subprocess.PIPE, check=True).stdout
-    finally:
-        shutil.rmtree(root)
-    with open(out, "ab") as f:
-        f.write(cpio)
-    return out
+    """The test initramfs plus the dax/kmem modules in /htier/dax/."""
+    extra = {}
+    for m in ("kmem", "dax_hmem"):
+        found = subprocess.run(
+            ["find", os.path.join(htiervm.GUEST_ROOT, "modules"),
+             "-name", m + ".ko*"], stdout=subprocess.PIPE,
+            check=True).stdout.decode().split()
+        if not found:
+            raise SystemExit("run.py: %s.ko missing in %s" %
+                             (m, htiervm.GUEST_ROOT))
+        extra["/htier/dax/%s.ko" % m] = found[0]
+    return htiervm.build_initramfs(
+        os.path.join(htiervm.BUILD, "vm", "bench-initramfs.cpio.gz"), extra)
 
 
 def kernel_args(mode, fast_mb, slow_mb):

@@ -16,6 +16,8 @@ import argparse
 import os
 import re
 import subprocess
+import tempfile
+import shutil
 import sys
 import threading
 import time
@@ -35,12 +37,30 @@ TCG_CPU_PERMIL = 300
 EXIT_RE = re.compile(r"HTIER-GUEST-EXIT (\d+)")
 
 
-def build_initramfs(out=None):
-    """Build (or rebuild) the test initramfs; return its path."""
+def build_initramfs(out=None, extra=None):
+    """Build (or rebuild) the test initramfs; return its path.  @extra:
+    {path in the guest: file here} put in a second cpio archive appended to
+    it (the kernel unpacks concatenated archives in order, so these files
+    override the first archive's)."""
     out = out or os.path.join(BUILD, "vm", "initramfs.cpio.gz")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     subprocess.run([os.path.join(TOP, "tests", "vm", "mkinitramfs.sh"), out],
                    check=True)
+    if not extra:
+        return out
+    root = tempfile.mkdtemp()
+    try:
+        for dst, src in extra.items():
+            path = os.path.join(root, dst.lstrip("/"))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            shutil.copy(src, path)
+        cpio = subprocess.run(
+            "cd %s && find . | cpio -o -H newc --quiet | gzip -1" % root,
+            shell=True, stdout=subprocess.PIPE, check=True).stdout
+    finally:
+        shutil.rmtree(root)
+    with open(out, "ab") as f:
+        f.write(cpio)
     return out
 
 
