@@ -1,21 +1,28 @@
 # htier top-level entry points: deps, all (default), test, unit-test, vm-test,
 # bench, demo.  See README.md.
 #
-# The guest kernel is pinned: its headers are installed from Debian, and the
-# image (vmlinuz + modules) is unpacked from its .deb into .cache/ so that the
-# QEMU guests boot exactly the kernel the module was built against.
+# The guest kernels are pinned (guest-kmod/KERNELS: Debian's 6.1 and 6.12;
+# the first is the default): their headers are installed from Debian, and
+# each image (vmlinuz + modules) is unpacked from its .deb into .cache/ so
+# that the QEMU guests boot exactly the kernel the module was built against.
+# htier.ko is built for each into build/kmod/KVER/; `make KVER=...` builds
+# and tests one kernel only.
 
-KVER        ?= 6.1.0-56-amd64
+KVERS       := $(shell cat $(CURDIR)/guest-kmod/KERNELS)
+KVER        ?= $(firstword $(KVERS))
+ifeq ($(origin KVER),command line)
+KVERS       := $(KVER)
+endif
 KDIR        ?= /usr/src/linux-headers-$(KVER)
 CACHE       ?= $(CURDIR)/.cache
 GUEST_ROOT  := $(CACHE)/guest-kernel/$(KVER)
 BUILD       ?= $(CURDIR)/build
 JOBS        ?= $(shell nproc)
 
-export KVER KDIR CACHE GUEST_ROOT BUILD
+export KVER KVERS KDIR CACHE GUEST_ROOT BUILD
 
 DEB_PACKAGES := build-essential cmake pkg-config git python3 \
-	linux-headers-$(KVER) kmod cpio zstd xz-utils \
+	$(addprefix linux-headers-,$(KVERS)) kmod cpio zstd xz-utils \
 	qemu-system-x86 qemu-utils busybox-static \
 	libgtest-dev googletest nlohmann-json3-dev libnuma-dev \
 	libbpf-dev bpftool clang llvm libpfm4-dev gnuplot-nox \
@@ -30,13 +37,16 @@ deps:
 	./scripts/deps.sh $(DEB_PACKAGES)
 	$(MAKE) guest-kernel
 
-guest-kernel: $(GUEST_ROOT)/vmlinuz
+guest-kernel: $(foreach k,$(KVERS),$(CACHE)/guest-kernel/$(k)/vmlinuz)
 
-$(GUEST_ROOT)/vmlinuz:
-	./scripts/fetch-guest-kernel.sh $(KVER) $(GUEST_ROOT)
+$(CACHE)/guest-kernel/%/vmlinuz:
+	./scripts/fetch-guest-kernel.sh $* $(CACHE)/guest-kernel/$*
 
 kmod:
-	$(MAKE) -C guest-kmod KDIR=$(KDIR)
+	set -e; for k in $(KVERS); do \
+		$(MAKE) -C guest-kmod KVER=$$k KDIR=/usr/src/linux-headers-$$k \
+			OUT=$(BUILD)/kmod/$$k; \
+	done
 
 userspace:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -65,6 +65,8 @@ struct htier_mm {
 	nodemask_t allowed;	/* the process's cpuset mems and policy nodes */
 	u64 pinned_acc;		/* unmovable VMA bytes seen by this pass */
 	u64 pinned_bytes;	/* ... by the last complete pass */
+	u64 large_acc;		/* PTE-mapped large-folio bytes this pass read */
+	u64 large_bytes;	/* ... the last complete pass read */
 	struct hlist_node hnode;	/* in ctx->mm_hash, by mm */
 };
 
@@ -115,7 +117,7 @@ struct htier_stats {
 	/* Snapshots the thread publishes each round (read by sysfs). */
 	u64 fast_resident_bytes, slow_resident_bytes, other_resident_bytes;
 	u64 hot_set_bytes, active_bytes, tracked_pages, managed_processes;
-	u64 unmovable_bytes, scope_full;
+	u64 unmovable_bytes, large_folio_bytes, scope_full;
 	u64 last_round_us, last_migrate_us, table_full;
 	u64 tracked_regions, table_bytes;
 	u64 coverage_permil, thread_cpu_permil, track_us_total;

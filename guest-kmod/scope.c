@@ -132,7 +132,7 @@ static void htier_scope_note(struct htier_ctx *ctx, struct task_struct *p)
 void htier_scope_refresh(struct htier_ctx *ctx)
 {
 	struct task_struct *p;
-	u64 nr = 0, pinned = 0;
+	u64 nr = 0, pinned = 0, large = 0;
 	u32 i;
 
 	ctx->round++;
@@ -154,11 +154,13 @@ void htier_scope_refresh(struct htier_ctx *ctx)
 		} else {
 			nr++;
 			pinned += ctx->mms[i].pinned_bytes;
+			large += ctx->mms[i].large_bytes;
 		}
 	}
 	spin_lock(&ctx->stats_lock);
 	ctx->stats.managed_processes = nr;
 	ctx->stats.unmovable_bytes = pinned;
+	ctx->stats.large_folio_bytes = large;
 	ctx->stats.scope_full = ctx->scope_full;
 	spin_unlock(&ctx->stats_lock);
 }

@@ -8,12 +8,14 @@
 #define pr_fmt(fmt) "htier: " fmt
 
 #include <linux/kernel.h>
+#include <linux/kernfs.h>
 #include <linux/kstrtox.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include "compat.h"
 #include "htier.h"
 #include "sample_pebs.h"
 
@@ -442,6 +444,7 @@ HTIER_STAT_SNAPSHOT(active_bytes);
 HTIER_STAT_SNAPSHOT(tracked_pages);
 HTIER_STAT_SNAPSHOT(managed_processes);
 HTIER_STAT_SNAPSHOT(unmovable_bytes);
+HTIER_STAT_SNAPSHOT(large_folio_bytes);
 HTIER_STAT_SNAPSHOT(scope_full);
 HTIER_STAT_SNAPSHOT(last_round_us);
 HTIER_STAT_SNAPSHOT(last_migrate_us);
@@ -495,6 +498,7 @@ static struct attribute *htier_stats_attrs[] = {
 	&tracked_pages_attr.attr,
 	&managed_processes_attr.attr,
 	&unmovable_bytes_attr.attr,
+	&large_folio_bytes_attr.attr,
 	&scope_full_attr.attr,
 	&last_round_us_attr.attr,
 	&last_migrate_us_attr.attr,
@@ -523,6 +527,25 @@ static const struct attribute_group *htier_groups[] = {
 	NULL,
 };
 
+/*
+ * /sys/kernel/mm's kobject, the same way on every kernel (mm_kobj is not
+ * exported from 6.12 on, compat.h): the private data of a kobject's sysfs
+ * directory node is the kobject.
+ */
+struct kobject *htier_mm_kobj_get(void)
+{
+	struct kobject *kobj = NULL;
+	struct kernfs_node *kn;
+
+	kn = kernfs_find_and_get(kernel_kobj->sd, "mm");
+	if (!kn)
+		return NULL;
+	if (kernfs_type(kn) == KERNFS_DIR && kn->priv)
+		kobj = kobject_get(kn->priv);
+	kernfs_put(kn);
+	return kobj;
+}
+
 /**
  * htier_sysfs_init() - create /sys/kernel/mm/htier
  * @ctx: the module context
@@ -531,9 +554,15 @@ static const struct attribute_group *htier_groups[] = {
  */
 int htier_sysfs_init(struct htier_ctx *ctx)
 {
+	struct kobject *mm = htier_mm_kobj_get();
 	int err;
 
-	ctx->kobj = kobject_create_and_add("htier", mm_kobj);
+	if (!mm) {
+		pr_err("/sys/kernel/mm not found\n");
+		return -ENOENT;
+	}
+	ctx->kobj = kobject_create_and_add("htier", mm);
+	kobject_put(mm);	/* the child holds its parent */
 	if (!ctx->kobj)
 		return -ENOMEM;
 	err = sysfs_create_groups(ctx->kobj, htier_groups);

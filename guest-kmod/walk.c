@@ -39,6 +39,7 @@
 #include <linux/sched/mm.h>
 #include <linux/smp.h>
 #include <asm/tlbflush.h>
+#include "compat.h"
 #include "htier.h"
 
 /* An idle region's PTE table is read anyway every this many walks. */
@@ -174,7 +175,7 @@ static void htier_walk_huge_pmd(struct htier_walk *w,
 				unsigned long addr, struct htier_region *r)
 {
 	spinlock_t *ptl = pmd_lock(vma->vm_mm, pmdp);
-	pmd_t pmd = *pmdp;
+	pmd_t pmd = pmdp_get(pmdp);
 	bool young;
 
 	if (!pmd_present(pmd) || !pmd_trans_huge(pmd) ||
@@ -212,9 +213,11 @@ static void htier_walk_ptes_sample(struct htier_walk *w, struct mm_struct *mm,
 
 	if (!r || (r->flags & HTIER_PAGE_HUGE))
 		return;
-	start = ptep = pte_offset_map_lock(mm, pmdp, base, &ptl);
+	start = ptep = htier_pte_map_lock(mm, pmdp, base, &ptl);
+	if (!ptep)	/* the table went away (or became a huge PMD) */
+		return;
 	for (idx = 0; idx < PTRS_PER_PTE; idx++, ptep++) {
-		pte_t pte = *ptep;
+		pte_t pte = ptep_get(ptep);
 		enum htier_tier tier;
 
 		if (!pte_present(pte) || !pte_young(pte) ||
@@ -225,7 +228,7 @@ static void htier_walk_ptes_sample(struct htier_walk *w, struct mm_struct *mm,
 			htier_count_sample(w->ctx, tier);
 		}
 	}
-	pte_unmap_unlock(start, ptl);
+	htier_pte_unmap_unlock(start, ptl);
 	w->st.ptes += PTRS_PER_PTE;
 	w->st.pages += r->nr_tracked;
 }
@@ -251,13 +254,20 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 	pte_t *start, *ptep;
 	u32 idx;
 
+	/*
+	 * A table that went away since its PMD entry was read is not read:
+	 * its region is kept as it is until a later walk finds what replaced
+	 * it (nothing, a huge PMD, or a new table).
+	 */
+	start = ptep = htier_pte_map_lock(mm, pmdp, base, &ptl);
+	if (!ptep)
+		return;
 	if (r) {
 		htier_region_visit_begin(t, r, false);
 		full = r->reads++ % HTIER_FULL_READ_EVERY == 0;
 	}
-	start = ptep = pte_offset_map_lock(mm, pmdp, base, &ptl);
 	for (idx = 0; idx < PTRS_PER_PTE; idx++, ptep++) {
-		pte_t pte = *ptep;
+		pte_t pte = ptep_get(ptep);
 		unsigned long pfn;
 		struct page *page;
 		bool young;
@@ -274,13 +284,21 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 		if (is_zero_pfn(pfn) || !pfn_valid(pfn))
 			continue;
 		page = pfn_to_page(pfn);
-		/*
-		 * PTE-mapped THP subpages cannot go through migrate_vma in
-		 * 6.1; they are left alone until khugepaged or a split
-		 * makes them ordinary pages.
-		 */
-		if (!PageAnon(page) || PageCompound(page))
+		if (!PageAnon(page))
 			continue;
+		/*
+		 * A PTE-mapped large folio (a THP whose PMD mapping was split,
+		 * or on 6.8+ an mTHP): migrate_vma refuses it (in 6.1 and in
+		 * 6.12, migrate_vma_check_page()), and the module cannot split
+		 * it (split_folio() is not exported).  Left where it is and
+		 * counted (stats/large_folio_bytes) until khugepaged collapses
+		 * it or the kernel splits it into ordinary pages.
+		 */
+		if (PageCompound(page)) {
+			if (htier_walk_covers(w))
+				w->ms->large_acc += PAGE_SIZE;
+			continue;
+		}
 		if (!r) {
 			r = htier_walk_region(w, NULL, base, false);
 			if (!r)
@@ -293,7 +311,7 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 		}
 		htier_walk_page(w, r, idx, page, young);
 	}
-	pte_unmap_unlock(start, ptl);
+	htier_pte_unmap_unlock(start, ptl);
 	w->st.ptes += PTRS_PER_PTE;
 	if (r)
 		htier_region_visit_end(t, r);
@@ -310,7 +328,7 @@ static void htier_walk_pmd(struct htier_walk *w, struct mm_struct *mm,
 			   const unsigned long *mask)
 {
 	struct htier_table *t = &w->ctx->table;
-	pmd_t pmd = READ_ONCE(*pmdp);
+	pmd_t pmd = pmdp_get(pmdp);
 	struct htier_region *r;
 	bool young;
 
@@ -339,9 +357,9 @@ static void htier_walk_pmd(struct htier_walk *w, struct mm_struct *mm,
 		return;
 	}
 	/*
-	 * A PTE table stays put under the mmap read lock in 6.1 (collapsing
-	 * or freeing it takes the lock for write), so the value read is
-	 * stable.
+	 * From 6.5 on the PTE table may be retracted under the mmap read lock
+	 * (compat.h): the PTE walks map it with htier_pte_map_lock(), which
+	 * checks the PMD entry again under the table's lock.
 	 */
 	if (pmd_bad(pmd))
 		return;
@@ -607,12 +625,14 @@ struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
 		if (!cur.addr && htier_walk_covers(&w)) {
 			w.ms->pass_start_epoch = ctx->table.epoch;
 			w.ms->pinned_acc = 0;
+			w.ms->large_acc = 0;
 		}
 		done = htier_walk_mm(&w, mm, &cur.addr, stop_at);
 		mmput(mm);
 		if (done && htier_walk_covers(&w)) {
 			ctx->slot_verified[cur.slot] = w.ms->pass_start_epoch;
 			w.ms->pinned_bytes = w.ms->pinned_acc;
+			w.ms->large_bytes = w.ms->large_acc;
 			w.ms->passes++;
 			w.st.passes++;
 		}

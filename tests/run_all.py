@@ -6,7 +6,10 @@ Suites:
           and the provisioner's tests against real paused QEMU processes)
   vm    - the kselftests inside a QEMU guest (tests/selftests/htier), and
           the end-to-end tests in tests/vm/e2e_*.py (real guests, QMP,
-          virtio-mem, the agent and the provisioner)
+          virtio-mem, the agent and the provisioner), on every pinned guest
+          kernel ($KVERS, guest-kmod/KERNELS): test names start with the
+          kernel ("6.12 abi_test: ...").  E2E_ONE_KERNEL lists the e2e tests
+          that run on the first kernel only.
 Exit status is non-zero on any failure or if a suite could not run.
 """
 import argparse
@@ -65,8 +68,13 @@ def run_unit(t):
 TAP_LINE = re.compile(r"^(not ok|ok) \d+ (.*)$")
 
 
-def parse_tap(lines, t):
-    """Count TAP results between the guest's HTIER-TAP markers."""
+# The provisioner's e2e test exercises the host side: one kernel is enough.
+E2E_ONE_KERNEL = ("e2e_provisioner.py",)
+
+
+def parse_tap(lines, t, prefix=""):
+    """Count TAP results between the guest's HTIER-TAP markers; @prefix
+    goes before every test name."""
     suite = None
     ended = set()
     for line in lines:
@@ -78,14 +86,15 @@ def parse_tap(lines, t):
             parts = line.split()
             ended.add(parts[1])
             if len(parts) > 2 and parts[2] not in ("0", "4") and \
-                    not any(f.startswith(parts[1] + ":") for f in t.failures):
-                t.add(parts[1] + ": exit " + parts[2], "fail")
+                    not any(f.startswith(prefix + parts[1] + ":")
+                            for f in t.failures):
+                t.add(prefix + parts[1] + ": exit " + parts[2], "fail")
             suite = None
             continue
         m = TAP_LINE.match(line)
         if not m or not suite:
             continue
-        name = suite + ": " + m.group(2)
+        name = prefix + suite + ": " + m.group(2)
         if "# SKIP" in line:
             t.add(name, "skip")
         elif m.group(1) == "ok":
@@ -95,36 +104,55 @@ def parse_tap(lines, t):
     return ended
 
 
-def run_selftests(t):
+def run_selftests(t, prefix):
     import htiervm
-    print("== kselftests in a QEMU guest", flush=True)
+    print("== kselftests in a QEMU guest, Linux %s" % htiervm.KVER, flush=True)
+    for f in (htiervm.KMOD, os.path.join(htiervm.GUEST_ROOT, "vmlinuz")):
+        if not os.path.exists(f):
+            t.add(prefix + "selftests: %s missing (make; make deps)" % f, "fail")
+            return
+    t0 = time.time()
     htiervm.build_initramfs()
-    log = os.path.join(BUILD, "vm", "selftests.log")
+    log = os.path.join(BUILD, "vm", "selftests-%s.log" % htiervm.KVER)
     g = htiervm.Guest(run="tests/run_selftests.sh", log=log, echo=True)
     g.start()
     status = g.wait(1200)
-    ended = parse_tap(g.output, t)
+    ended = parse_tap(g.output, t, prefix)
     for s in ("abi_test", "sampler_test", "tiering_test", "stall_test", "cost_test",
               "tools_test", "scope_test", "freeze_test", "rmmod_test",
               "pebs_sw_test"):
         if s not in ended:
-            t.add(s + ": did not finish (guest status %s, log %s)" % (status, log),
-                  "fail")
+            t.add(prefix + s + ": did not finish (guest status %s, log %s)" %
+                  (status, log), "fail")
     if status is None:
-        t.add("selftests guest: no exit status (timeout or crash)", "fail")
+        t.add(prefix + "selftests guest: no exit status (timeout or crash)",
+              "fail")
+    print("   (selftests on %s: %.0fs)" % (htiervm.KVER, time.time() - t0),
+          flush=True)
 
 
-def run_e2e(t):
+def run_e2e(t, prefix, first):
     for path in sorted(glob.glob(os.path.join(TOP, "tests", "vm", "e2e_*.py"))):
         name = os.path.basename(path)
-        print("== %s" % name, flush=True)
+        if not first and name in E2E_ONE_KERNEL:
+            continue
+        print("== %s%s" % (prefix, name), flush=True)
         t0 = time.time()
         r = subprocess.run([sys.executable, path], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=900)
         print(r.stdout, flush=True)
-        results = parse_tap(["HTIER-TAP-BEGIN " + name] + r.stdout.splitlines()
-                            + ["HTIER-TAP-END %s %d" % (name, r.returncode)], t)
-        print("   (%s: %.0fs)" % (name, time.time() - t0), flush=True)
+        parse_tap(["HTIER-TAP-BEGIN " + name] + r.stdout.splitlines()
+                  + ["HTIER-TAP-END %s %d" % (name, r.returncode)], t, prefix)
+        print("   (%s%s: %.0fs)" % (prefix, name, time.time() - t0), flush=True)
+
+
+def run_vm(t):
+    import htiervm
+    for i, kver in enumerate(htiervm.KVERS):
+        htiervm.use_kernel(kver)
+        prefix = htiervm.short_kver(kver) + " "
+        run_selftests(t, prefix)
+        run_e2e(t, prefix, i == 0)
 
 
 def main():
@@ -137,8 +165,7 @@ def main():
     if not a.vm_only:
         run_unit(t)
     if not a.unit_only:
-        run_selftests(t)
-        run_e2e(t)
+        run_vm(t)
     print("== %.0fs" % (time.time() - t0))
     for f in t.failures:
         print("FAILED: " + f)

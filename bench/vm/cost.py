@@ -9,7 +9,8 @@ region), two module builds:
 
   before  htier.ko built from git commit cb06853 (extracted with git archive
           into $BUILD/cost-before-<rev>/ and built there, never checked out)
-  after   the working tree's guest-kmod/htier.ko (not rebuilt: `make kmod`)
+  after   the working tree's htier.ko, build/kmod/$KVER/htier.ko (not
+          rebuilt: `make kmod`)
 
 One guest per (repetition, size) runs one gups process (one touch of the
 region) for its four measurements (2 models x 2 builds).  Before each,
@@ -154,7 +155,7 @@ def build_initramfs(modules, helper, maplat):
     if maplat:
         extra["/htier/cost/htier_maplat"] = maplat
     return htiervm.build_initramfs(
-        os.path.join(htiervm.BUILD, "vm", "cost-initramfs.cpio.gz"), extra)
+        htiervm.initramfs_path("cost-initramfs"), extra)
 
 
 def kv(s):
@@ -724,8 +725,7 @@ def main():
                     help="scan_interval_ms (0: the module's default)")
     ap.add_argument("--before-rev", default="cb06853")
     ap.add_argument("--before-ko", help="use this module as 'before'")
-    ap.add_argument("--after-ko",
-                    default=os.path.join(TOP, "guest-kmod", "htier.ko"))
+    ap.add_argument("--after-ko", default=htiervm.KMOD)
     ap.add_argument("--maplat", help="htier_maplat binary (default: the "
                     "one `make selftests` built, if any)")
     ap.add_argument("--no-lat", dest="lat", action="store_false")

@@ -50,7 +50,7 @@ def build_initramfs():
                              (m, htiervm.GUEST_ROOT))
         extra["/htier/dax/%s.ko" % m] = found[0]
     return htiervm.build_initramfs(
-        os.path.join(htiervm.BUILD, "vm", "bench-initramfs.cpio.gz"), extra)
+        htiervm.initramfs_path("bench-initramfs"), extra)
 
 
 def kernel_args(mode, fast_mb, slow_mb):
@@ -216,7 +216,7 @@ def main():
             f.write(markdown(res, a))
         return 0
     os.makedirs(a.logs, exist_ok=True)
-    initramfs = (os.path.join(htiervm.BUILD, "vm", "bench-initramfs.cpio.gz")
+    initramfs = (htiervm.initramfs_path("bench-initramfs")
                  if a.no_build else build_initramfs())
     t_start = time.time()
     res = {"config": vars(a), "runs": {}, "promote": None}

@@ -120,7 +120,7 @@ def main():
               os.path.join(BUILD, "bin", "htier-provisiond"),
               os.path.join(BUILD, "bin", "htier-agent"),
               os.path.join(BUILD, "selftests", "htier_workload"),
-              os.path.join(htiervm.TOP, "guest-kmod", "htier.ko")):
+              htiervm.KMOD):
         if not os.path.exists(f):
             print("demo: %s is missing: run `make demo` (it builds everything "
                   "and fetches the guest kernel)" % f, file=sys.stderr)
@@ -167,8 +167,7 @@ def shutdown(guests, tmp):
 
 def run(tmp, guests, seconds, after, interval):
     print("demo: building the guest image ...", flush=True)
-    initramfs = htiervm.build_initramfs(os.path.join(BUILD, "vm",
-                                                     "demo-initramfs.cpio.gz"))
+    initramfs = htiervm.build_initramfs(htiervm.initramfs_path("demo-initramfs"))
     cfg = config(tmp)
     cfg_path = os.path.join(tmp, "provisiond.json")
     with open(cfg_path, "w") as f:

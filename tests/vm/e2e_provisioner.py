@@ -269,7 +269,7 @@ def prerequisites():
     for f in (os.path.join(BUILD, "bin", "htier-provisiond"),
               os.path.join(BUILD, "bin", "htier-agent"),
               os.path.join(BUILD, "selftests", "htier_workload"),
-              os.path.join(TOP, "guest-kmod", "htier.ko")):
+              htiervm.KMOD):
         if not os.path.exists(f):
             return "%s not built (make)" % f
     return None
@@ -298,8 +298,7 @@ def main():
 
 def run(tap, tmp, guests):
     t_start = time.time()
-    initramfs = htiervm.build_initramfs(os.path.join(BUILD, "vm",
-                                                     "e2e-initramfs.cpio.gz"))
+    initramfs = htiervm.build_initramfs(htiervm.initramfs_path("e2e-initramfs"))
     cfg_path = os.path.join(tmp, "provisiond.json")
     write_config(cfg_path, tmp)
     shutil.copy(cfg_path, os.path.join(LOGDIR, "provisiond.json"))

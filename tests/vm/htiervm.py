@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Boot htier test guests under QEMU (TCG) and run a script inside them.
 
-A guest is the pinned Debian 6.1 kernel with the initramfs from
-mkinitramfs.sh.  Node 0 has the vCPUs and the fast memory; node 1 is
+A guest is one of the pinned Debian kernels (guest-kmod/KERNELS; $KVER,
+default the first) with the initramfs from mkinitramfs.sh.  Node 0 has the vCPUs and the fast memory; node 1 is
 CPU-less slow memory, placed last (QEMU gives the hot-plug range to the last
 node).  Optionally a virtio-mem device on node 0 (fast memory the host
 resizes), one on node 1, a QMP socket and the org.htier.0 virtio-serial port.
@@ -23,10 +23,43 @@ import threading
 import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-KVER = os.environ.get("KVER", "6.1.0-56-amd64")
+with open(os.path.join(TOP, "guest-kmod", "KERNELS")) as _f:
+    PINNED = _f.read().split()
+KVERS = os.environ.get("KVERS", " ".join(PINNED)).split()
+KVER = os.environ.get("KVER", KVERS[0])
 GUEST_ROOT = os.environ.get("GUEST_ROOT",
                             os.path.join(TOP, ".cache", "guest-kernel", KVER))
 BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
+
+
+def kmod_path(kver=None):
+    """htier.ko built for @kver (default: the kernel in use), `make kmod`."""
+    return os.path.join(BUILD, "kmod", kver or KVER, "htier.ko")
+
+
+KMOD = kmod_path()
+
+
+def use_kernel(kver):
+    """Boot @kver in the guests from now on (this process and the tools it
+    starts: mkinitramfs.sh, the e2e scripts)."""
+    global KVER, GUEST_ROOT, KMOD
+    KVER = kver
+    GUEST_ROOT = os.path.join(TOP, ".cache", "guest-kernel", kver)
+    KMOD = kmod_path(kver)
+    os.environ.update(KVER=kver, GUEST_ROOT=GUEST_ROOT,
+                      KDIR="/usr/src/linux-headers-" + kver)
+
+
+def initramfs_path(name="initramfs"):
+    """Where an initramfs for the kernel in use goes (one per kernel, so
+    that guests of both kernels can run side by side)."""
+    return os.path.join(BUILD, "vm", "%s-%s.cpio.gz" % (name, KVER))
+
+
+def short_kver(kver=None):
+    """'6.1', '6.12': how test names tell the kernels apart."""
+    return ".".join((kver or KVER).split(".")[:2])
 # htier's tracking budget (cpu_permil) for guests that run a workload the
 # module must follow in seconds (e2e tests, the demo).  Under TCG every page
 # table read is emulated, 10-50x slower than on hardware, so the default 1%
@@ -42,7 +75,7 @@ def build_initramfs(out=None, extra=None):
     {path in the guest: file here} put in a second cpio archive appended to
     it (the kernel unpacks concatenated archives in order, so these files
     override the first archive's)."""
-    out = out or os.path.join(BUILD, "vm", "initramfs.cpio.gz")
+    out = out or initramfs_path()
     os.makedirs(os.path.dirname(out), exist_ok=True)
     subprocess.run([os.path.join(TOP, "tests", "vm", "mkinitramfs.sh"), out],
                    check=True)
@@ -88,8 +121,7 @@ class Guest:
         self.cpu = cpu
         self.fast_mb, self.slow_mb, self.vcpus = fast_mb, slow_mb, vcpus
         self.run_script = run
-        self.initramfs = initramfs or os.path.join(BUILD, "vm",
-                                                   "initramfs.cpio.gz")
+        self.initramfs = initramfs or initramfs_path()
         self.append = append
         self.fast_vmem_mb = fast_vmem_mb
         self.fast_vmem_requested_mb = fast_vmem_requested_mb
@@ -232,7 +264,11 @@ def main():
     r.add_argument("--fast-mb", type=int, default=512)
     r.add_argument("--slow-mb", type=int, default=512)
     r.add_argument("--cpu", default="max", help="QEMU -cpu model")
+    r.add_argument("--kernel", choices=PINNED, help="guest kernel "
+                   "(default $KVER, else %s)" % PINNED[0])
     a = ap.parse_args()
+    if a.kernel:
+        use_kernel(a.kernel)
     if not a.no_build:
         build_initramfs()
     g = Guest(run=a.script, append=a.append, log=a.log, echo=True,

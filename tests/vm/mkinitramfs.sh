@@ -1,11 +1,13 @@
 #!/bin/bash
 # Build the test guests' initramfs: busybox-static, Debian's virtio modules
-# for the pinned guest kernel, htier.ko, the selftests, the userspace tools
-# and the guest-side scripts.  Usage: mkinitramfs.sh OUT.cpio.gz
+# for the guest kernel ($KVER, default the first in guest-kmod/KERNELS; those
+# built into it are skipped, compressed ones unpacked), htier.ko built for it
+# (build/kmod/$KVER/), the selftests, the userspace tools and the guest-side
+# scripts.  Usage: mkinitramfs.sh OUT.cpio.gz
 set -euo pipefail
 out=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
-: "${KVER:=6.1.0-56-amd64}"
+: "${KVER:=$(head -n1 "$top/guest-kmod/KERNELS")}"
 : "${BUILD:=$top/build}"
 : "${GUEST_ROOT:=$top/.cache/guest-kernel/$KVER}"
 
@@ -17,11 +19,22 @@ cp /bin/busybox "$root/bin/busybox"
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 	 virtio_pci virtio_console virtio_mem; do
 	f=$(find "$GUEST_ROOT/modules" -name "$m.ko*" | head -n1)
-	[ -n "$f" ] || { echo "mkinitramfs: module $m missing in $GUEST_ROOT" >&2; exit 1; }
-	cp "$f" "$root/lib/modules/virtio/"
+	if [ -z "$f" ]; then
+		grep -q "/$m.ko\$" "$GUEST_ROOT/modules/modules.builtin" && continue
+		echo "mkinitramfs: module $m missing in $GUEST_ROOT" >&2
+		exit 1
+	fi
+	case $f in
+	*.ko.xz) xz -dc "$f" > "$root/lib/modules/virtio/$m.ko" ;;
+	*.ko.zst) zstd -qdc "$f" > "$root/lib/modules/virtio/$m.ko" ;;
+	*.ko.gz) gzip -dc "$f" > "$root/lib/modules/virtio/$m.ko" ;;
+	*) cp "$f" "$root/lib/modules/virtio/" ;;
+	esac
 done
 
-cp "$top/guest-kmod/htier.ko" "$root/htier/htier.ko"
+ko=$BUILD/kmod/$KVER/htier.ko
+[ -f "$ko" ] || { echo "mkinitramfs: $ko not built (make kmod)" >&2; exit 1; }
+cp "$ko" "$root/htier/htier.ko"
 cp "$top"/tests/vm/guest/* "$root/htier/"
 mv "$root/htier/init" "$root/init"
 chmod +x "$root/init" "$root"/htier/*.sh

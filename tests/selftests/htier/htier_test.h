@@ -190,6 +190,46 @@ static inline char *alloc_on_node(size_t bytes, int node)
 	return p;
 }
 
+/*
+ * How many of the pages at @base are parts of large folios (compound
+ * pages), from /proc/self/pagemap and /proc/kpageflags (root); -1 if those
+ * cannot be read.
+ */
+static inline long large_folio_pages(char *base, size_t npages)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	int kf = open("/proc/kpageflags", O_RDONLY);
+	long n = 0;
+	size_t i;
+
+	if (pm < 0 || kf < 0)
+		n = -1;
+	for (i = 0; n >= 0 && i < npages; i++) {
+		uintptr_t va = (uintptr_t)base + i * PAGE_SZ;
+		uint64_t ent, flags, pfn;
+
+		if (pread(pm, &ent, 8, va / PAGE_SZ * 8) != 8) {
+			n = -1;
+			break;
+		}
+		pfn = ent & ((1ULL << 55) - 1);
+		if (!(ent >> 63) || !pfn)	/* not present, or no pfn shown */
+			continue;
+		if (pread(kf, &flags, 8, pfn * 8) != 8) {
+			n = -1;
+			break;
+		}
+		/* KPF_COMPOUND_HEAD (15), KPF_COMPOUND_TAIL (16) */
+		if (flags & (3ULL << 15))
+			n++;
+	}
+	if (pm >= 0)
+		close(pm);
+	if (kf >= 0)
+		close(kf);
+	return n;
+}
+
 /* Drop the binding so the module may place pages on any node. */
 static inline int unbind(char *p, size_t bytes)
 {

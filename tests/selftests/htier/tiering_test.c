@@ -265,4 +265,117 @@ TEST_F_TIMEOUT(tier, mbind_and_mlock_are_respected, 90)
 	EXPECT_EQ(0, (long)check_pattern(self->w.base, self->w.npages));
 }
 
+
+/* Write @val to a THP setting; 0 or -1 (the file is absent on this kernel). */
+static int thp_set(const char *file, const char *val, char *old, size_t len)
+{
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/transparent_hugepage/%s",
+		 file);
+	f = fopen(path, "r+");
+	if (!f)
+		return -1;
+	if (old && fgets(old, len, f)) {
+		char *a = strchr(old, '['), *b = a ? strchr(a, ']') : NULL;
+
+		if (a && b) {	/* "always [madvise] never" -> "madvise" */
+			memmove(old, a + 1, b - a - 1);
+			old[b - a - 1] = 0;
+		}
+	}
+	rewind(f);
+	fputs(val, f);
+	return fclose(f) ? -1 : 0;
+}
+
+/*
+ * PTE-mapped large folios cannot go through migrate_vma: a THP whose PMD
+ * mapping mprotect() split (both kernels), and a 64 KiB multi-size THP
+ * (6.12, whose hugepages-64kB knob this turns on).  Hot, on the slow node,
+ * with no quota: htier leaves them there, intact, and counts them in
+ * stats/large_folio_bytes.
+ */
+TEST_F_TIMEOUT(tier, large_folios_left_in_place_and_counted, 90)
+{
+	const size_t thp = 2 * MIB, mthp_bytes = 1 * MIB;
+	unsigned long node1 = 1UL << 1;
+	char *raw, *base, *mthp = NULL, old64[64] = "";
+	size_t npages = thp / PAGE_SZ;
+	long large, large_mthp = 0, on1, on1_mthp = 0;
+	long long seen = 0;
+	bool have_mthp;
+	double t0;
+
+	raw = mmap(NULL, 2 * thp, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	base = (char *)(((uintptr_t)raw + thp - 1) & ~(thp - 1));
+	if (base > raw)
+		munmap(raw, base - raw);
+	munmap(base + thp, raw + 2 * thp - (base + thp));
+	self->w.base = base;
+	self->bytes = thp;
+	ASSERT_EQ(0, syscall(SYS_mbind, base, thp, MPOL_BIND_, &node1, 64, 0));
+	ASSERT_EQ(0, madvise(base, thp, MADV_HUGEPAGE));
+	fill_pattern(base, npages);
+	ASSERT_EQ(0, unbind(base, thp));
+	/* Splits the PMD mapping; the folio stays whole, mapped by PTEs. */
+	ASSERT_EQ(0, mprotect(base + thp / 2, PAGE_SZ, PROT_READ));
+	large = large_folio_pages(base, npages);
+	ASSERT_LE(0, large);
+	if (large < (long)npages)
+		SKIP(return, "no THP on node 1 (%ld/%zu pages in large folios)",
+		     large, npages);
+
+	have_mthp = !thp_set("hugepages-64kB/enabled", "always", old64,
+			     sizeof(old64));
+	if (have_mthp) {
+		/* 1 MiB: too small for a PMD THP, 16 folios of 64 KiB. */
+		mthp = mmap(NULL, mthp_bytes, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, mthp);
+		ASSERT_EQ(0, syscall(SYS_mbind, mthp, mthp_bytes, MPOL_BIND_,
+				     &node1, 64, 0));
+		fill_pattern(mthp, mthp_bytes / PAGE_SZ);
+		ASSERT_EQ(0, unbind(mthp, mthp_bytes));
+		thp_set("hugepages-64kB/enabled", old64, NULL, 0);
+		large_mthp = large_folio_pages(mthp, mthp_bytes / PAGE_SZ);
+		TH_LOG("64 KiB mTHP: %ld/%zu pages in large folios", large_mthp,
+		       mthp_bytes / PAGE_SZ);
+	}
+
+	self->w.npages = npages;
+	self->w.is_hot = malloc(npages);
+	ASSERT_NE(NULL, self->w.is_hot);
+	memset(self->w.is_hot, 1, npages);
+	self->w.nr_hot = npages;
+	ASSERT_EQ(0, workload_start(&self->w));
+	ASSERT_EQ(0, htier_manage_self(-1));
+
+	t0 = now_s();
+	while (now_s() - t0 < 30) {
+		seen = htier_read_ll("stats/large_folio_bytes");
+		if (seen >= (long long)(large + large_mthp) * (long long)PAGE_SZ)
+			break;
+		usleep(500000);
+	}
+	sleep(2);	/* a few more rounds: time for a wrong move */
+	on1 = on_node(base, npages, 1);
+	if (mthp)
+		on1_mthp = on_node(mthp, mthp_bytes / PAGE_SZ, 1);
+	TH_LOG("after %.1fs: large_folio_bytes %lld (expected >= %ld), on node 1: split THP %ld/%zu, mTHP %ld/%zu",
+	       now_s() - t0, seen, (large + large_mthp) * (long)PAGE_SZ, on1,
+	       npages, on1_mthp, mthp ? mthp_bytes / PAGE_SZ : 0);
+	EXPECT_GE(seen, (long long)(large + large_mthp) * (long long)PAGE_SZ);
+	EXPECT_EQ((long)npages, on1);
+	EXPECT_EQ(0, (long)check_pattern(base, npages));
+	if (mthp) {
+		EXPECT_EQ((long)(mthp_bytes / PAGE_SZ), on1_mthp);
+		EXPECT_EQ(0, (long)check_pattern(mthp, mthp_bytes / PAGE_SZ));
+		munmap(mthp, mthp_bytes);
+	}
+}
+
 TEST_HARNESS_MAIN
