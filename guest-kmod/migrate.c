@@ -11,8 +11,13 @@
  * a migration entry; every page the API could not take is put back by it.
  *
  * A PMD-mapped THP is moved as a 512-page run: migrate_vma_setup() splits it
- * first (6.1 has no THP migration through this API), counted in thp_split.
- * Demotions run before promotions so that fast usage only drops first.
+ * first (neither 6.1 nor 6.12 migrates a THP through this API), counted in
+ * thp_split when it did.  Demotions run before promotions so that fast usage
+ * only drops first.
+ *
+ * The table learns each page's outcome: a moved page's new tier, and a page
+ * that could not be moved is not selected again until the next cooling step
+ * (htier_table_note_failed()).
  */
 #define pr_fmt(fmt) "htier: " fmt
 
@@ -34,6 +39,20 @@
 /* Only the htier thread migrates; these are its scratch arrays. */
 static unsigned long htier_src[HTIER_RUN_MAX];
 static unsigned long htier_dst[HTIER_RUN_MAX];
+
+/*
+ * What became of each page of a run.  Every page of a run is one the walk
+ * found mapped; one that migrate_vma_setup() does not hand back was refused
+ * (a page that may be pinned for DMA, a THP that could not be split: the
+ * API says nothing), or unmapped since the walk, which the next walk sees.
+ */
+enum htier_outcome {
+	HTIER_SKIPPED = 0,	/* not tried (the run was not moved) */
+	HTIER_THERE,		/* already on the target tier */
+	HTIER_MOVED,
+	HTIER_FAILED,		/* pinned, locked, busy, or no target page */
+};
+static u8 htier_outcome[HTIER_RUN_MAX];
 
 struct htier_move {
 	struct htier_ctx *ctx;
@@ -73,8 +92,12 @@ static struct page *htier_alloc_target(struct htier_move *mv)
 	return NULL;
 }
 
-/* Move the pages of [start, start + nr pages) of @mm; mmap lock held. */
-static void htier_move_run(struct htier_move *mv, struct mm_struct *mm,
+/*
+ * Move the pages of [start, start + nr pages) of @mm; mmap lock held.
+ * htier_outcome[i] says what became of page i.  Return: true if a page of
+ * the run was collected (a THP in it was split).
+ */
+static bool htier_move_run(struct htier_move *mv, struct mm_struct *mm,
 			   const struct htier_mm *ms, unsigned long start,
 			   unsigned int nr)
 {
@@ -83,16 +106,18 @@ static void htier_move_run(struct htier_move *mv, struct mm_struct *mm,
 	struct migrate_vma args = {};
 	unsigned int moved = 0, failed = 0;
 	u64 t0 = ktime_get_ns();
+	bool collected = false;
 	unsigned long i;
 
+	memset(htier_outcome, HTIER_SKIPPED, nr);
 	if (!vma || vma->vm_start > start || vma->vm_end < end ||
 	    !vma_is_anonymous(vma)) {
 		/* Unmapped since the scan: nothing to move, nothing lost. */
-		return;
+		return false;
 	}
 	/* mlock()ed or bound by a policy since the scan: leave it. */
 	if (!htier_vma_movable(mv->ctx, ms, vma))
-		return;
+		return false;
 	args.vma = vma;
 	args.start = start;
 	args.end = end;
@@ -100,8 +125,9 @@ static void htier_move_run(struct htier_move *mv, struct mm_struct *mm,
 	args.dst = htier_dst;
 	args.flags = MIGRATE_VMA_SELECT_SYSTEM;
 	if (migrate_vma_setup(&args)) {
+		memset(htier_outcome, HTIER_FAILED, nr);
 		mv->failed += nr;
-		return;
+		return false;
 	}
 
 	for (i = 0; i < args.npages; i++) {
@@ -109,17 +135,25 @@ static void htier_move_run(struct htier_move *mv, struct mm_struct *mm,
 		struct page *newpage;
 
 		args.dst[i] = 0;
-		if (!page)
-			continue;	/* a hole or the zero page */
+		if (!page) {
+			htier_outcome[i] = HTIER_FAILED;	/* refused */
+			failed++;
+			continue;
+		}
+		collected = true;
 		if (!(args.src[i] & MIGRATE_PFN_MIGRATE)) {
-			failed++;	/* pinned, locked or busy */
+			htier_outcome[i] = HTIER_FAILED; /* pinned, locked, busy */
+			failed++;
 			continue;
 		}
 		if (htier_node_tier(mv->ctx, page_to_nid(page)) ==
-		    mv->target_tier)
+		    mv->target_tier) {
+			htier_outcome[i] = HTIER_THERE;
 			continue;
+		}
 		newpage = htier_alloc_target(mv);
 		if (!newpage) {
+			htier_outcome[i] = HTIER_FAILED;
 			failed++;
 			continue;
 		}
@@ -133,10 +167,13 @@ static void htier_move_run(struct htier_move *mv, struct mm_struct *mm,
 	for (i = 0; i < args.npages; i++) {
 		if (!args.dst[i])
 			continue;
-		if (args.src[i] & MIGRATE_PFN_MIGRATE)
+		if (args.src[i] & MIGRATE_PFN_MIGRATE) {
+			htier_outcome[i] = HTIER_MOVED;
 			moved++;
-		else
+		} else {
+			htier_outcome[i] = HTIER_FAILED;
 			failed++;
+		}
 	}
 	/* Maps the new pages, restores the old ones, frees unused targets. */
 	migrate_vma_finalize(&args);
@@ -145,18 +182,41 @@ static void htier_move_run(struct htier_move *mv, struct mm_struct *mm,
 	mv->failed += failed;
 	trace_htier_migrate_batch(mv->promote, ms->tgid, start, moved, failed,
 				  ktime_get_ns() - t0);
+	return collected;
 }
 
-/* After a move, the table knows where the run's pages went. */
-static void htier_note_moved(struct htier_move *mv, u64 key)
+/*
+ * After a run, the table knows what became of its keys: @len small pages
+ * (key i is page i), or one huge entry of @pages pages.
+ */
+static void htier_note_run(struct htier_move *mv, const u64 *keys, u32 len,
+			   u32 pages, bool collected)
 {
-	struct htier_page_info info;
+	struct htier_table *t = &mv->ctx->table;
+	u32 j, moved = 0, failed = 0;
 
-	if (!htier_table_get(&mv->ctx->table, key, &info))
+	if (len == 1 && pages == HTIER_HUGE_PAGES) {
+		for (j = 0; j < pages; j++) {
+			moved += htier_outcome[j] == HTIER_MOVED ||
+				 htier_outcome[j] == HTIER_THERE;
+			failed += htier_outcome[j] == HTIER_FAILED;
+		}
+		/* The THP was split if any of its pages was collected. */
+		if (collected)
+			atomic64_inc(&mv->ctx->stats.thp_split);
+		if (moved * 2 >= pages)
+			htier_table_set_tier(t, keys[0], mv->target_tier);
+		else if (failed)
+			htier_table_note_failed(t, keys[0]);
 		return;
-	if (info.flags & HTIER_PAGE_HUGE)
-		atomic64_inc(&mv->ctx->stats.thp_split);
-	htier_table_set_tier(&mv->ctx->table, key, mv->target_tier);
+	}
+	for (j = 0; j < len; j++) {
+		if (htier_outcome[j] == HTIER_MOVED ||
+		    htier_outcome[j] == HTIER_THERE)
+			htier_table_set_tier(t, keys[j], mv->target_tier);
+		else if (htier_outcome[j] == HTIER_FAILED)
+			htier_table_note_failed(t, keys[j]);
+	}
 }
 
 static bool htier_key_is_huge(struct htier_ctx *ctx, u64 key)
@@ -183,6 +243,22 @@ static u32 htier_run_len(struct htier_ctx *ctx, const u64 *keys, u32 n,
 	return j - i;
 }
 
+/*
+ * How many of the @n keys are left when at least @pages base pages are cut
+ * from the end (a huge entry is HTIER_HUGE_PAGES of them, not one).
+ */
+static u32 htier_cut_pages(struct htier_ctx *ctx, const u64 *keys, u32 n,
+			   u64 pages)
+{
+	u64 cut = 0;
+
+	while (n && cut < pages) {
+		n--;
+		cut += htier_key_is_huge(ctx, keys[n]) ? HTIER_HUGE_PAGES : 1;
+	}
+	return n;
+}
+
 static void htier_move_keys(struct htier_move *mv, u64 *keys, u32 n)
 {
 	struct htier_ctx *ctx = mv->ctx;
@@ -202,11 +278,11 @@ static void htier_move_keys(struct htier_move *mv, u64 *keys, u32 n)
 		while (i < n && htier_key_slot(keys[i]) == slot) {
 			u32 pages, len = htier_run_len(ctx, keys, n, i, &pages);
 			unsigned long start = htier_key_vpn(keys[i]) << PAGE_SHIFT;
-			u32 j;
+			bool collected;
 
-			htier_move_run(mv, mm, &ctx->mms[slot - 1], start, pages);
-			for (j = i; j < i + len; j++)
-				htier_note_moved(mv, keys[j]);
+			collected = htier_move_run(mv, mm, &ctx->mms[slot - 1],
+						   start, pages);
+			htier_note_run(mv, keys + i, len, pages, collected);
 			i += len;
 			/* One batch per hold when a writer waits. */
 			if (need_resched() || mmap_lock_is_contended(mm)) {
@@ -264,7 +340,7 @@ void htier_migrate_round(struct htier_ctx *ctx, const struct htier_plan *plan)
 		u32 n = sel.nr_promote_keys;
 
 		if (shortfall && plan->nr_demote)
-			n = shortfall >= n ? 0 : n - (u32)shortfall;
+			n = htier_cut_pages(ctx, sel.promote_keys, n, shortfall);
 		htier_move_keys(&up, sel.promote_keys, n);
 		atomic64_add(up.moved, &ctx->stats.promoted_pages);
 		atomic64_add(up.failed, &ctx->stats.promote_failed);

@@ -456,6 +456,25 @@ bool htier_table_get(const struct htier_table *t, u64 key,
 }
 
 /**
+ * htier_table_note_failed() - a tracked page could not be moved
+ * @t: the table
+ * @key: htier_key() of the page (any page of a huge entry)
+ */
+void htier_table_note_failed(struct htier_table *t, u64 key)
+{
+	u32 idx;
+	struct htier_region *r = htier_table_lookup(t, key, &idx);
+
+	if (!r)
+		return;
+	if (r->failed_cool != t->cool_count) {
+		memset(r->failed, 0, sizeof(r->failed));
+		r->failed_cool = t->cool_count;
+	}
+	r->failed[idx / 64] |= 1ULL << (idx % 64);
+}
+
+/**
  * htier_table_set_tier() - a tracked page moved to another tier
  * @t: the table
  * @key: htier_key() of the page (any page of a huge entry)

@@ -93,11 +93,13 @@ struct htier_region {
 	u8 flags;		/* HTIER_PAGE_HUGE: page 0 is the whole THP */
 	u8 idle_walks;		/* walks that skipped it as idle, in a row */
 	u8 reads;		/* walker's own: reads since its last full one */
+	u32 failed_cool;	/* cool_count when failed[] was last set */
 	/* private: */
 	u16 hist[NR_HTIER_TIERS][HTIER_NR_BINS];	/* base pages */
 	u8 state[HTIER_REGION_PAGES];
 	u16 heat[HTIER_REGION_PAGES];
 	u64 visit_seen[HTIER_REGION_PAGES / 64];	/* during a visit */
+	u64 failed[HTIER_REGION_PAGES / 64];	/* moves failed, see below */
 };
 
 /**
@@ -188,6 +190,21 @@ static inline void htier_region_keep(struct htier_region *r, u32 idx)
 	r->visit_seen[idx / 64] |= 1ULL << (idx % 64);
 }
 void htier_region_note_idle(struct htier_table *t, struct htier_region *r);
+
+/*
+ * A page whose move failed (pinned, busy, no free page on the target) is
+ * not selected again until the next cooling step: each retry costs an
+ * unmap, a TLB flush and a remap, and a pinned page stays pinned for a
+ * while.  The marks of a region expire together when the table cools.
+ */
+void htier_table_note_failed(struct htier_table *t, u64 key);
+
+static inline bool htier_region_failed(const struct htier_table *t,
+				       const struct htier_region *r, u32 idx)
+{
+	return r->failed_cool == t->cool_count &&
+	       (r->failed[idx / 64] & (1ULL << (idx % 64)));
+}
 
 bool htier_table_record(struct htier_table *t, u64 key, u32 accesses,
 			enum htier_tier tier, u8 flags);

@@ -142,7 +142,8 @@ static u64 htier_select_tier(const struct htier_table *t, u8 tier,
 			continue;
 		for (idx = 0; idx < HTIER_REGION_PAGES && *nr_keys < max_keys;
 		     idx++) {
-			if (r->state[idx] != state)
+			if (r->state[idx] != state ||
+			    htier_region_failed(t, r, idx))
 				continue;
 			b = htier_heat_bin(htier_region_heat(t, r, idx));
 			if (left[b] < nr || room - taken < nr)

@@ -378,4 +378,74 @@ TEST_F_TIMEOUT(tier, large_folios_left_in_place_and_counted, 90)
 	}
 }
 
+/*
+ * A page that cannot be moved is not retried every round: 256 hot pages on
+ * the slow node pinned by vmsplice() into a pipe (a page reference, as
+ * direct I/O takes) fail to move, and are tried again only after a cooling
+ * step, each retry costing an unmap, a TLB flush and a remap.  The other
+ * hot pages move; once the pipe lets go, the pinned ones follow.
+ */
+TEST_F_TIMEOUT(tier, failed_moves_are_not_retried_every_round, 150)
+{
+	const size_t npin = 256;
+	long long fail0, rounds0, fails = 0, rounds = 0;
+	long on0_pinned, on0_free;
+	struct iovec iov;
+	int pfd[2];
+	double t0;
+
+	/* 4 KiB pages: a pinned THP could not be split, nor its free part moved. */
+	self->bytes = 4 * MIB;
+	self->w.npages = self->bytes / PAGE_SZ;
+	self->w.base = alloc_on_node(self->bytes, 1);
+	self->w.is_hot = malloc(self->w.npages);
+	ASSERT_NE(NULL, self->w.base);
+	ASSERT_NE(NULL, self->w.is_hot);
+	memset(self->w.is_hot, 1, self->w.npages);
+	self->w.nr_hot = self->w.npages;
+	ASSERT_EQ(0, madvise(self->w.base, self->bytes, MADV_NOHUGEPAGE));
+	fill_pattern(self->w.base, self->w.npages);
+	ASSERT_EQ(0, unbind(self->w.base, self->bytes));
+	ASSERT_EQ(0, workload_start(&self->w));
+	ASSERT_EQ(0, pipe(pfd));
+	ASSERT_LE((long)(npin * PAGE_SZ), fcntl(pfd[1], F_SETPIPE_SZ,
+						(int)(npin * PAGE_SZ)));
+	iov.iov_base = self->w.base;
+	iov.iov_len = npin * PAGE_SZ;
+	ASSERT_EQ((ssize_t)(npin * PAGE_SZ), vmsplice(pfd[1], &iov, 1, 0));
+
+	fail0 = htier_read_ll("stats/promote_failed");
+	rounds0 = htier_read_ll("stats/rounds");
+	ASSERT_EQ(0, htier_manage_self(-1));
+	t0 = now_s();
+	while (now_s() - t0 < 60 && rounds < 24) {
+		sleep(1);
+		rounds = htier_read_ll("stats/rounds") - rounds0;
+	}
+	fails = htier_read_ll("stats/promote_failed") - fail0;
+	on0_pinned = on_node(self->w.base, npin, 0);
+	on0_free = on_node(self->w.base + npin * PAGE_SZ,
+			   self->w.npages - npin, 0);
+	TH_LOG("pinned: %lld failed moves in %lld rounds, %ld/%zu on node 0; unpinned %ld/%zu on node 0",
+	       fails, rounds, on0_pinned, npin, on0_free, self->w.npages - npin);
+	EXPECT_LE(16, rounds);
+	/* Counted, and tried once per cooling step (8 passes), not per round. */
+	EXPECT_GE(fails, (long long)npin);
+	EXPECT_LE(fails, (long long)npin * (rounds / 4 + 2));
+	EXPECT_EQ(0, on0_pinned);
+	EXPECT_GE(on0_free * 10, (long)(self->w.npages - npin) * 9);
+
+	/* Released: they move after the next cooling step. */
+	close(pfd[0]);
+	close(pfd[1]);
+	t0 = now_s();
+	while (now_s() - t0 < 30 && on_node(self->w.base, npin, 0) < (long)npin)
+		usleep(500000);
+	on0_pinned = on_node(self->w.base, npin, 0);
+	TH_LOG("released: %ld/%zu on node 0 after %.1fs", on0_pinned, npin,
+	       now_s() - t0);
+	EXPECT_EQ((long)npin, on0_pinned);
+	EXPECT_EQ(0, (long)check_pattern(self->w.base, self->w.npages));
+}
+
 TEST_HARNESS_MAIN

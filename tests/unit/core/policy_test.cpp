@@ -282,6 +282,43 @@ TEST(PolicySelect, PicksExactlyThePlannedPagesPerBin) {
   }
 }
 
+// A page whose move failed is not selected again until the next cooling
+// step; the plan's other pages of the same bin are taken in its place.
+TEST(PolicySelect, FailedMovesWaitForTheNextCooling) {
+  Table t(1024);
+  for (uint64_t v = 0; v < 10; v++)
+    t.record(htier_key(1, v), 8, HTIER_TIER_SLOW);
+  htier_plan plan{};
+  plan.promote[htier_heat_bin(8)] = 4;
+  plan.nr_promote = 4;
+  auto select = [&]() {
+    std::vector<uint64_t> up(16), down(16);
+    htier_selection sel{up.data(), down.data(), 16, 0, 0, 0, 0};
+    htier_plan_select(t.get(), &plan, &sel);
+    up.resize(sel.nr_promote_keys);
+    return up;
+  };
+  std::vector<uint64_t> first = select();
+  ASSERT_EQ(first.size(), 4u);
+  for (uint64_t k : first)
+    htier_table_note_failed(t.get(), k);
+  std::vector<uint64_t> second = select();
+  ASSERT_EQ(second.size(), 4u);
+  for (uint64_t k : second)
+    EXPECT_EQ(std::count(first.begin(), first.end(), k), 0) << k;
+  for (uint64_t k : second)
+    htier_table_note_failed(t.get(), k);
+  // Two pages left that never failed.
+  EXPECT_EQ(select().size(), 2u);
+  // A cooling step: every page may be tried again (heat 8 -> 4 is another
+  // bin, so plan for that one).
+  htier_table_cool(t.get(), 1);
+  plan = htier_plan{};
+  plan.promote[htier_heat_bin(4)] = 10;
+  plan.nr_promote = 10;
+  EXPECT_EQ(select().size(), 10u);
+}
+
 TEST(PolicySelect, NothingPlannedSelectsNothing) {
   Table t(64);
   t.record(htier_key(1, 1), 9, HTIER_TIER_SLOW);
