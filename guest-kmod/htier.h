@@ -192,6 +192,7 @@ void htier_kick(struct htier_ctx *ctx);
 void htier_stop_round(struct htier_ctx *ctx);
 void htier_resume_round(struct htier_ctx *ctx);
 void htier_count_sample(struct htier_ctx *ctx, enum htier_tier tier);
+__printf(2, 3) void htier_set_reason(struct htier_ctx *ctx, const char *fmt, ...);
 int htier_select_sampler(struct htier_ctx *ctx, enum htier_sampler_id id);
 enum htier_tier htier_node_tier(struct htier_ctx *ctx, int nid);
 

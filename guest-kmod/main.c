@@ -124,7 +124,8 @@ void htier_count_sample(struct htier_ctx *ctx, enum htier_tier tier)
 		atomic64_inc(&ctx->stats.samples_slow);
 }
 
-static void htier_set_reason(struct htier_ctx *ctx, const char *fmt, ...)
+/* Writers hold round_lock; readers (sysfs) take stats_lock as this does. */
+void htier_set_reason(struct htier_ctx *ctx, const char *fmt, ...)
 {
 	va_list args;
 

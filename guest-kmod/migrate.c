@@ -70,10 +70,19 @@ static int htier_cmp_key(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * A page on one of the target nodes, never by reclaiming or compacting
+ * memory in this thread, nor from the reserves (the kernel's own
+ * promotion and demotion masks, alloc_misplaced_dst_page() and
+ * alloc_demote_page()): a move is an optimisation, worth no stall.  A
+ * demotion may wake kswapd on the slow node; a promotion does not, so that
+ * htier never makes the fast node reclaim to make room for itself.
+ */
 static struct page *htier_alloc_target(struct htier_move *mv)
 {
-	const gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_THISNODE |
-			  __GFP_NOWARN | __GFP_NORETRY;
+	const gfp_t gfp = (GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) |
+			  __GFP_THISNODE | __GFP_NOWARN | __GFP_NOMEMALLOC |
+			  (mv->promote ? 0 : __GFP_KSWAPD_RECLAIM);
 	int nid, tries = nodes_weight(*mv->target_nodes);
 
 	nid = mv->next_nid;

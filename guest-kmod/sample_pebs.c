@@ -22,6 +22,7 @@
 #define pr_fmt(fmt) "htier: " fmt
 
 #include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/delay.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -284,9 +285,12 @@ struct htier_pebs {
 	u64 last_drain_ns;
 	atomic_t probe_total, probe_addr;
 	bool probing;
+	int hp_state;		/* CPU hotplug state, > 0 while registered */
 };
 
 static struct htier_pebs pebs;
+/* events[]: the htier thread's, and a sysfs writer's stopping the sampler. */
+static DEFINE_MUTEX(htier_pebs_ev_lock);
 
 static void htier_pebs_overflow(struct perf_event *event,
 				struct perf_sample_data *data,
@@ -319,13 +323,16 @@ static void htier_pebs_release_events(void)
 {
 	unsigned int i, n = nr_cpu_ids * pebs.nr_types;
 
-	if (!pebs.events)
-		return;
-	for (i = 0; i < n; i++)
+	if (pebs.hp_state > 0)
+		cpuhp_remove_state_nocalls(pebs.hp_state);
+	pebs.hp_state = 0;
+	mutex_lock(&htier_pebs_ev_lock);
+	for (i = 0; pebs.events && i < n; i++)
 		if (pebs.events[i])
 			perf_event_release_kernel(pebs.events[i]);
 	kfree(pebs.events);
 	pebs.events = NULL;
+	mutex_unlock(&htier_pebs_ev_lock);
 }
 
 static void htier_pebs_free_rings(void)
@@ -388,14 +395,20 @@ static struct perf_event *htier_pebs_create(int cpu, unsigned int type,
 		attr.config1 = ev->config1;
 		attr.precise_ip = ev->precise;
 	}
-	return perf_event_create_kernel_counter(&attr, cpu, NULL,
+	/*
+	 * The probe counts this task's own accesses wherever it runs (cpu
+	 * -1, task current): a counter on one CPU would miss the probe load
+	 * of a task that migrated after choosing it.
+	 */
+	return perf_event_create_kernel_counter(&attr, probe ? -1 : cpu,
+						probe ? current : NULL,
 						htier_pebs_overflow, NULL);
 }
 
-/* Count probe samples while this CPU touches memory; kernel ones count. */
+/* Count probe samples while this task touches memory; kernel ones count. */
 static void htier_pebs_probe_load(void)
 {
-	unsigned long *buf = vmalloc(1 << 20);
+	unsigned long *buf = vzalloc(1 << 20);
 	unsigned long sum = 0;
 	int rep, i;
 
@@ -424,16 +437,64 @@ static int htier_pebs_refuse_vendor(struct htier_ctx *ctx, int cpu)
 
 	ev = perf_event_create_kernel_counter(&attr, cpu, NULL, NULL, NULL);
 	if (IS_ERR(ev)) {
-		snprintf(ctx->sampler_reason, sizeof(ctx->sampler_reason),
-			 "no PMU with precise memory events (%s CPU; perf_event_create_kernel_counter: %ld)",
+		htier_set_reason(ctx, "no PMU with precise memory events (%s CPU; perf_event_create_kernel_counter: %ld)",
 			 amd ? "AMD" : "non-Intel", PTR_ERR(ev));
 		return -ENODEV;
 	}
 	perf_event_release_kernel(ev);
-	snprintf(ctx->sampler_reason, sizeof(ctx->sampler_reason),
-		 amd ? "AMD CPU: PMU without PEBS (IBS sampling is out of htier's scope)" :
+	htier_set_reason(ctx, "%s", amd ? "AMD CPU: PMU without PEBS (IBS sampling is out of htier's scope)" :
 		 "non-Intel CPU: PMU without PEBS");
 	return -EOPNOTSUPP;
+}
+
+/*
+ * CPU hotplug: the callbacks only note which CPUs changed; the htier thread
+ * then releases their old events and creates new ones for those online
+ * (htier_pebs_sync_cpus()).  perf events are neither created nor released
+ * from a hotplug callback: that deadlocked here against perf's own work,
+ * which waits for the hotplug lock.  A CPU's events do not survive its
+ * going offline (perf detaches them), so one that came back needs new ones.
+ */
+static DECLARE_BITMAP(htier_pebs_cpu_changed, NR_CPUS);
+
+static int htier_pebs_cpu_note(unsigned int cpu)
+{
+	set_bit(cpu, htier_pebs_cpu_changed);
+	return 0;	/* never hold a CPU back */
+}
+
+static void htier_pebs_sync_cpus(void)
+{
+	unsigned int cpu, t;
+
+	if (bitmap_empty(htier_pebs_cpu_changed, nr_cpu_ids))
+		return;
+	cpus_read_lock();
+	mutex_lock(&htier_pebs_ev_lock);
+	for_each_set_bit(cpu, htier_pebs_cpu_changed, nr_cpu_ids) {
+		clear_bit(cpu, htier_pebs_cpu_changed);
+		for (t = 0; pebs.events && t < pebs.nr_types; t++) {
+			struct perf_event **slot =
+				&pebs.events[cpu * pebs.nr_types + t];
+			struct perf_event *ev;
+
+			if (*slot)
+				perf_event_release_kernel(*slot);
+			*slot = NULL;
+			if (!cpu_online(cpu))
+				continue;
+			ev = htier_pebs_create(cpu, t, false);
+			if (IS_ERR(ev)) {
+				if (t == 0)
+					pr_warn("pebs: cpu %u came online, its event failed: %ld; not sampled\n",
+						cpu, PTR_ERR(ev));
+				continue;
+			}
+			*slot = ev;
+		}
+	}
+	mutex_unlock(&htier_pebs_ev_lock);
+	cpus_read_unlock();
 }
 
 static int htier_pebs_start(struct htier_ctx *ctx)
@@ -449,9 +510,8 @@ static int htier_pebs_start(struct htier_ctx *ctx)
 	pebs.nr_types = htier_pebs_sw() ? 1 : htier_pebs_set.nr;
 	pebs.period = ctx->pebs_sample_period;
 
-	/* Probe: one counter on this CPU, kernel included, short load. */
-	cpu = get_cpu();
-	put_cpu();
+	/* Probe: a counter on this task, kernel included, short load. */
+	cpu = raw_smp_processor_id();	/* only for the vendor check's counter */
 	if (!htier_pebs_sw() && boot_cpu_data.x86_vendor != X86_VENDOR_INTEL)
 		return htier_pebs_refuse_vendor(ctx, cpu);
 	if (!htier_pebs_sw())
@@ -466,8 +526,7 @@ static int htier_pebs_start(struct htier_ctx *ctx)
 	if (IS_ERR(probe)) {
 		err = PTR_ERR(probe);
 		WRITE_ONCE(pebs.probing, false);
-		snprintf(ctx->sampler_reason, sizeof(ctx->sampler_reason),
-			 "%s (perf_event_create_kernel_counter: %d)",
+		htier_set_reason(ctx, "%s (perf_event_create_kernel_counter: %d)",
 			 err == -ENOENT || err == -ENODEV ?
 			 "no PMU with precise memory events" :
 			 err == -EOPNOTSUPP || err == -EINVAL ?
@@ -484,8 +543,7 @@ static int htier_pebs_start(struct htier_ctx *ctx)
 	perf_event_release_kernel(probe);
 	WRITE_ONCE(pebs.probing, false);
 	if (!atomic_read(&pebs.probe_addr)) {
-		snprintf(ctx->sampler_reason, sizeof(ctx->sampler_reason),
-			 "PEBS without data addresses (%d probe samples, none with an address; host hides adaptive PEBS?)",
+		htier_set_reason(ctx, "PEBS without data addresses (%d probe samples, none with an address; host hides adaptive PEBS?)",
 			 atomic_read(&pebs.probe_total));
 		return -EOPNOTSUPP;
 	}
@@ -508,15 +566,23 @@ static int htier_pebs_start(struct htier_ctx *ctx)
 					continue;
 				err = PTR_ERR(ev);
 				cpus_read_unlock();
-				snprintf(ctx->sampler_reason,
-					 sizeof(ctx->sampler_reason),
-					 "cannot create PEBS event on cpu %u: %d",
+				htier_set_reason(ctx, "cannot create PEBS event on cpu %u: %d",
 					 cpu, err);
 				goto fail;
 			}
 			pebs.events[cpu * pebs.nr_types + t] = ev;
 		}
 	}
+	/* CPUs that come online later get their events, leaving ones drop them. */
+	bitmap_zero(htier_pebs_cpu_changed, NR_CPUS);
+	err = cpuhp_setup_state_nocalls_cpuslocked(CPUHP_AP_ONLINE_DYN,
+						   "htier/pebs:online",
+						   htier_pebs_cpu_note,
+						   htier_pebs_cpu_note);
+	if (err < 0)
+		pr_warn("pebs: no CPU hotplug callbacks (%d): CPUs onlined later are not sampled\n",
+			err);
+	pebs.hp_state = max(err, 0);
 	cpus_read_unlock();
 	pebs.last_drain_ns = ktime_get_ns();
 	return 0;
@@ -544,9 +610,11 @@ static void htier_pebs_tune(struct htier_ctx *ctx, u64 nr, u64 elapsed_ns)
 	if (period == pebs.period)
 		return;
 	pebs.period = period;
-	for (i = 0; i < n; i++)
+	mutex_lock(&htier_pebs_ev_lock);
+	for (i = 0; pebs.events && i < n; i++)
 		if (pebs.events[i])
 			perf_event_period(pebs.events[i], period);
+	mutex_unlock(&htier_pebs_ev_lock);
 }
 
 /* The last process a sample came from: samples arrive in runs per task. */
@@ -615,6 +683,7 @@ static void htier_pebs_collect(struct htier_ctx *ctx)
 		}
 		smp_store_release(&ring->tail, tail);
 	}
+	htier_pebs_sync_cpus();
 	now = ktime_get_ns();
 	htier_pebs_tune(ctx, nr, now - pebs.last_drain_ns);
 	pebs.last_drain_ns = now;

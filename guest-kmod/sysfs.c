@@ -262,10 +262,8 @@ static ssize_t pebs_events_store(struct kobject *k, struct kobj_attribute *a,
 	spin_unlock(&htier.stats_lock);
 	htier_pebs_events_set(&old);
 	htier_select_sampler(&htier, req);
-	spin_lock(&htier.stats_lock);
-	snprintf(htier.sampler_reason, sizeof(htier.sampler_reason),
-		 "pebs_events refused by the PMU, previous kept: %s", why);
-	spin_unlock(&htier.stats_lock);
+	htier_set_reason(&htier, "pebs_events refused by the PMU, previous kept: %s",
+			 why);
 	pr_warn("pebs_events refused by the PMU, previous kept: %s\n", why);
 	if (!err)
 		err = -EOPNOTSUPP;

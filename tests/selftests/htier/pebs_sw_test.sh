@@ -7,7 +7,7 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 nok() { n=$((n + 1)); echo "not ok $n $1"; fail=1; }
 H=/sys/kernel/mm/htier
 echo "TAP version 13"
-echo "1..4"
+echo "1..6"
 [ -d $H ] && rmmod htier
 if insmod /htier/htier.ko pebs_source=sw-page-faults sampler=pebs; then
 	ok "pebs sampler starts on the software source"
@@ -32,5 +32,23 @@ echo "# samples=$samples fast=$fast slow=$slow histogram: $hist"
 	nok "fault samples reach tracked pages ($samples)"
 [ $((fast + slow)) -le "$samples" ] && [ $((fast + slow)) -gt 0 ] &&
 	ok "samples are split by tier" || nok "samples are split by tier"
+
+# CPU hotplug: a CPU that goes offline and comes back is sampled again.
+C=/sys/devices/system/cpu/cpu1/online
+if [ -w $C ] && echo 0 > $C && echo 1 > $C; then
+	ok "cpu1 offline and online again with the pebs sampler running"
+	s0=$(cat $H/stats/samples)
+	taskset -c 1 ./htier_refault 8 4 &
+	pid=$!
+	echo $pid > $H/scope_pids
+	wait $pid
+	s1=$(cat $H/stats/samples)
+	echo "# samples from faults on cpu1 after it came back: $((s1 - s0))"
+	[ $((s1 - s0)) -gt 500 ] && ok "cpu1 sampled after coming back ($((s1 - s0)))" ||
+		nok "cpu1 sampled after coming back ($((s1 - s0)))"
+else
+	echo "ok 5 # SKIP cpu1 cannot go offline here"
+	echo "ok 6 # SKIP cpu1 cannot go offline here"
+fi
 rmmod htier && insmod /htier/htier.ko
 exit $fail
