@@ -7,6 +7,9 @@ Suites:
   vm    - the kselftests inside a QEMU guest (tests/selftests/htier), and
           the end-to-end tests in tests/vm/e2e_*.py (real guests, QMP,
           virtio-mem, the agent and the provisioner)
+  pkg   - tests/pkg/packages.py: make deb, lintian, systemd-analyze verify,
+          sd_notify, dkms build for every pinned kernel, and the packages
+          unpacked into a QEMU guest
 Exit status is non-zero on any failure or if a suite could not run.
 """
 import argparse
@@ -127,18 +130,36 @@ def run_e2e(t):
         print("   (%s: %.0fs)" % (name, time.time() - t0), flush=True)
 
 
+def run_packages(t):
+    path = os.path.join(TOP, "tests", "pkg", "packages.py")
+    print("== packages.py", flush=True)
+    t0 = time.time()
+    r = subprocess.run([sys.executable, path], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=1200)
+    print(r.stdout, flush=True)
+    parse_tap(["HTIER-TAP-BEGIN packages.py"] + r.stdout.splitlines()
+              + ["HTIER-TAP-END packages.py %d" % r.returncode], t)
+    print("   (packages.py: %.0fs)" % (time.time() - t0), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--unit-only", action="store_true")
     ap.add_argument("--vm-only", action="store_true")
+    ap.add_argument("--pkg-only", action="store_true",
+                    help="only the packaging tests (tests/pkg)")
     a = ap.parse_args()
     t = Tally()
     t0 = time.time()
-    if not a.vm_only:
-        run_unit(t)
-    if not a.unit_only:
-        run_selftests(t)
-        run_e2e(t)
+    if a.pkg_only:
+        run_packages(t)
+    else:
+        if not a.vm_only:
+            run_unit(t)
+        if not a.unit_only:
+            run_selftests(t)
+            run_e2e(t)
+            run_packages(t)
     print("== %.0fs" % (time.time() - t0))
     for f in t.failures:
         print("FAILED: " + f)
