@@ -143,8 +143,10 @@ def lint(t, ver):
            % (len(errors), len(warnings), r.stdout.count("\nO:") +
               r.stdout.startswith("O:")))
     t.diag(r.stdout)
-    t.check(r.returncode == 0 and not errors, "lintian reports no errors",
-            "exit %d" % r.returncode)
+    # Exit 1 is lintian's own failure; with --show-overrides it exits 2 for
+    # overridden errors too, so the verdict is the E: lines.
+    t.check(r.returncode in (0, 2) and not errors and "htier-guest" in r.stdout,
+            "lintian reports no errors", "exit %d" % r.returncode)
 
 
 def verify_units(t, root):
