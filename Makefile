@@ -23,7 +23,7 @@ DEB_PACKAGES := build-essential cmake pkg-config git python3 \
 	libgtest-dev googletest nlohmann-json3-dev libnuma-dev \
 	libbpf-dev bpftool clang llvm libpfm4-dev gnuplot-nox \
 	linux-source-6.1 linux-libc-dev libc6-dev file libelf-dev zlib1g-dev libbenchmark-dev \
-	dpkg-dev debhelper dh-dkms dkms lintian libsystemd-dev systemd
+	dpkg-dev debhelper dh-dkms dkms lintian libsystemd-dev systemd help2man
 
 .PHONY: all deps guest-kernel kmod userspace workloads selftests bpf test unit-test vm-test \
 	pkg-test bench demo deb dkms clean
