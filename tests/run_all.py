@@ -10,6 +10,9 @@ Suites:
           kernel ($KVERS, guest-kmod/KERNELS): test names start with the
           kernel ("6.12 abi_test: ...").  E2E_ONE_KERNEL lists the e2e tests
           that run on the first kernel only.
+  pkg   - tests/pkg/packages.py: make deb, lintian, systemd-analyze verify,
+          sd_notify, dkms build for every pinned kernel, and the packages
+          unpacked into a QEMU guest
 Exit status is non-zero on any failure or if a suite could not run.
 """
 import argparse
@@ -153,19 +156,38 @@ def run_vm(t):
         prefix = htiervm.short_kver(kver) + " "
         run_selftests(t, prefix)
         run_e2e(t, prefix, i == 0)
+    htiervm.use_kernel(htiervm.KVERS[0])
+
+
+def run_packages(t):
+    path = os.path.join(TOP, "tests", "pkg", "packages.py")
+    print("== packages.py", flush=True)
+    t0 = time.time()
+    r = subprocess.run([sys.executable, path], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=1200)
+    print(r.stdout, flush=True)
+    parse_tap(["HTIER-TAP-BEGIN packages.py"] + r.stdout.splitlines()
+              + ["HTIER-TAP-END packages.py %d" % r.returncode], t)
+    print("   (packages.py: %.0fs)" % (time.time() - t0), flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--unit-only", action="store_true")
     ap.add_argument("--vm-only", action="store_true")
+    ap.add_argument("--pkg-only", action="store_true",
+                    help="only the packaging tests (tests/pkg)")
     a = ap.parse_args()
     t = Tally()
     t0 = time.time()
-    if not a.vm_only:
-        run_unit(t)
-    if not a.unit_only:
-        run_vm(t)
+    if a.pkg_only:
+        run_packages(t)
+    else:
+        if not a.vm_only:
+            run_unit(t)
+        if not a.unit_only:
+            run_vm(t)
+            run_packages(t)
     print("== %.0fs" % (time.time() - t0))
     for f in t.failures:
         print("FAILED: " + f)

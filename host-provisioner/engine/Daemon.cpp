@@ -14,6 +14,7 @@
 #include "status/StatusServer.h"
 #include "util/Log.h"
 #include "util/RuntimeFiles.h"
+#include "util/ServiceNotify.h"
 
 namespace htier {
 
@@ -24,6 +25,16 @@ std::atomic<bool> gStop{false};
 
 void onSignal(int) {
   gStop = true;
+}
+
+// systemd's STATUS= line (systemctl status): what the daemon manages now.
+std::string statusLine(const EngineStatus& s) {
+  size_t linked = 0;
+  for (const auto& vm : s.vms)
+    linked += vm.linkConnected;
+  return std::to_string(s.vms.size()) + " VM(s), " + std::to_string(linked) +
+         " guest(s) linked, charged " + formatBytes(s.chargedBytes) + " of " +
+         formatBytes(s.capacityBytes) + " fast memory, policy " + s.policy;
 }
 
 }  // namespace
@@ -74,12 +85,18 @@ int runDaemon(const Config& cfg) {
   HLOG(kInfo) << "htier-provisiond: policy " << cfg.policy << ", capacity "
               << formatBytes(cfg.fastCapacityBytes) << ", " << cfg.vms.size()
               << " VM(s), status on " << (server ? cfg.statusSocket : "(none)");
+  ServiceNotifier notifier;
+  notifier.ready(statusLine(engine.status()));
   while (!gStop) {
     engine.tick();
+    // The watchdog is pinged only from here: a loop stuck in a tick stops
+    // the pings and systemd restarts the daemon.
+    notifier.tick(monotonicMillis(), statusLine(engine.status()));
     pollfd p{server ? server->fd() : -1, POLLIN, 0};  // fd -1: just waits
     if (::poll(&p, 1, static_cast<int>(kTickMs)) > 0 && server)
       server->serve(statusToJson(engine.status()));
   }
+  notifier.stopping();
   HLOG(kInfo) << "htier-provisiond: stopping; VMs keep their current sizes";
   return 0;
 }

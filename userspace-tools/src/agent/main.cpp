@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <string>
 
 #include "agent/agent.h"
@@ -31,6 +32,9 @@ void usage(FILE* to) {
                "  --once              send one report and exit (exit 1 if it cannot)\n"
                "  --no-pmu-events     do not hand this CPU's PEBS event encodings (libpfm4)\n"
                "                      to the module at start\n"
+               "  --disable-numa-balancing\n"
+               "                      set kernel.numa_balancing=0 at start (automatic NUMA\n"
+               "                      balancing moves pages by itself and competes with htier)\n"
                "  -v, --verbose       log every report and more\n"
                "  -h, --help          this help\n\n"
                "examples:\n"
@@ -38,6 +42,21 @@ void usage(FILE* to) {
                "  htier-agent --once -v              # one report, to check the link\n"
                "  htier-agent --port /tmp/htier.sock --sysfs-root /tmp/fake-htier\n",
                htier::kDefaultSysfsRoot);
+}
+
+// Off only when asked: the guest's owner may rely on NUMA balancing for
+// processes htier does not manage.
+void disableNumaBalancing() {
+  const char* path = "/proc/sys/kernel/numa_balancing";
+  std::string before;
+  std::ifstream(path) >> before;
+  std::ofstream f(path);
+  if (!(f << "0\n" << std::flush)) {
+    HLOG_WARN("cannot set kernel.numa_balancing=0 (%s), it stays %s", path,
+              before.empty() ? "unknown" : before.c_str());
+    return;
+  }
+  HLOG_INFO("kernel.numa_balancing=0 (was %s)", before.empty() ? "unknown" : before.c_str());
 }
 
 bool parseMs(const char* text, std::chrono::milliseconds& out) {
@@ -52,6 +71,7 @@ int realMain(int argc, char** argv) {
   htier::agent::AgentOptions opt;
   htier::agent::PortOptions port;
   bool applyEvents = true;
+  bool numaBalancingOff = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -62,6 +82,8 @@ int realMain(int argc, char** argv) {
       htier::log::setVerbose(true);
     } else if (a == "--no-pmu-events") {
       applyEvents = false;
+    } else if (a == "--disable-numa-balancing") {
+      numaBalancingOff = true;
     } else if (a == "--once") {
       opt.once = true;
     } else if (a == "--port") {
@@ -94,6 +116,7 @@ int realMain(int argc, char** argv) {
   HLOG_INFO("starting: sysfs %s, port %s, interval %lld ms%s", opt.sysfsRoot.c_str(),
             port.portPath ? port.portPath->c_str() : "org.htier.0 (discovered)",
             static_cast<long long>(opt.interval.count()), opt.once ? ", once" : "");
+  if (numaBalancingOff) disableNumaBalancing();
   if (applyEvents) {
     auto r = htier::agent::applyPebsEvents(htier::Sysfs(opt.sysfsRoot), htier::agent::libpfmEncoder());
     HLOG_INFO("%s", r.message.c_str());
