@@ -160,7 +160,7 @@ void BM_EngineTick(benchmark::State& state) {
     link->report.curve = in.vms[i].curve;
     link->report.hotSetBytes = in.vms[i].hotSetBytes;
     link->report.fastResidentBytes = in.vms[i].hotSetBytes;
-    ports.push_back({std::make_unique<MemVm>(in.vms[i].floorBytes),
+    ports.push_back({runInline(std::make_unique<MemVm>(in.vms[i].floorBytes)),
                      std::move(link)});
   }
   Millis now = 0;

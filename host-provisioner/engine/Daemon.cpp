@@ -28,6 +28,23 @@ void onSignal(int) {
 
 }  // namespace
 
+std::vector<VmPorts> makeDaemonPorts(const Config& cfg) {
+  std::vector<VmPorts> ports;
+  for (const auto& vm : cfg.vms) {
+    auto client = std::make_unique<QmpClient>(makeUnixQmpTransport(vm.qmpPath),
+                                              cfg.qmpTimeoutMs);
+    // Bounds a guest's claims: it cannot hold more than all of its devices
+    // and a generous allowance for boot memory.
+    uint64_t maxMemory = vm.fastBaseBytes + vm.maxFastBytes +
+                         vm.totalBytes.value_or(vm.maxFastBytes) + 1024 * kGiB;
+    ports.push_back(
+        {runOnThread(vm.name,
+                     std::make_unique<QmpVmControl>(std::move(client))),
+         std::make_unique<GuestLink>(vm.name, vm.channelPath, maxMemory)});
+  }
+  return ports;
+}
+
 int runDaemon(const Config& cfg) {
   auto policy = makePolicy(cfg.policy);
   if (!policy) {
@@ -51,19 +68,7 @@ int runDaemon(const Config& cfg) {
   else
     HLOG(kWarning) << "status socket: " << s.message()
                    << "; managing the VMs without it";
-  std::vector<VmPorts> ports;
-  for (const auto& vm : cfg.vms) {
-    auto client = std::make_unique<QmpClient>(makeUnixQmpTransport(vm.qmpPath),
-                                              cfg.qmpTimeoutMs);
-    // Bounds a guest's claims: it cannot hold more than all of its devices
-    // and a generous allowance for boot memory.
-    uint64_t maxMemory = vm.fastBaseBytes + vm.maxFastBytes +
-                         vm.totalBytes.value_or(vm.maxFastBytes) + 1024 * kGiB;
-    ports.push_back(
-        {std::make_unique<QmpVmControl>(std::move(client)),
-         std::make_unique<GuestLink>(vm.name, vm.channelPath, maxMemory)});
-  }
-  Engine engine(cfg, std::move(policy), std::move(ports));
+  Engine engine(cfg, std::move(policy), makeDaemonPorts(cfg));
 
   struct sigaction sa {};
   sa.sa_handler = onSignal;

@@ -161,7 +161,7 @@ class EngineTest : public ::testing::Test {
     vms_.push_back(vm.get());
     auto link = std::make_unique<FakeLink>(&journal_);
     links_.push_back(link.get());
-    ports_.push_back({std::move(vm), std::move(link)});
+    ports_.push_back({runInline(std::move(vm)), std::move(link)});
     return vms_.size() - 1;
   }
 
