@@ -467,12 +467,15 @@ void Engine::enforceSlow(VmRuntime& vm) {
   DeviceRuntime& s = *vm.slow;
   // The guest keeps fast + slow = total; the slow side follows the lower
   // of the fast device's target and its request, so it grows before a fast
-  // shrink and shrinks only after a fast grow is in place.
+  // shrink, and shrinks only once a fast grow is plugged: until then the
+  // guest would be short of memory it is meant to have.
   uint64_t total = vm.cfg.totalBytes.value_or(vm.cfg.maxFastBytes);
   uint64_t fastNow = std::min(vm.targetBytes, vm.fast.info.requestedBytes);
   uint64_t want = total > fastNow ? total - fastNow : 0;
   want = std::min(alignUp(want, s.info.blockBytes),
                   alignDown(s.info.maxBytes, s.info.blockBytes));
+  if (want < s.info.requestedBytes && vm.fast.info.sizeBytes < fastNow)
+    return;
   if (want != s.info.requestedBytes)
     resize(vm, s, want);
 }

@@ -113,6 +113,7 @@ void GuestLink::poll(Millis now) {
       return;
     }
     fd_ = std::move(fd.value());
+    resync_ = true;
     backoffMs_ = 0;
     counters_.connects++;
     HLOG(kInfo) << vm_ << ": guest link connected to " << path_;
@@ -164,8 +165,11 @@ Status GuestLink::sendQuota(uint64_t fastBytes, uint64_t effectiveInMs) {
     return makeError("guest link not connected");
   }
   std::string line = encodeQuota(++quotaSeq_, fastBytes, effectiveInMs);
+  if (resync_)
+    line.insert(0, "\n");
   // A paused guest stops draining the port; never block the engine on it.
   auto st = writeAll(fd_.get(), line, monotonicMillis() + 100);
+  resync_ = !st;  // part of the line may have gone
   if (!st) {
     counters_.sendFailures++;
     drop("send failed: " + st.message());

@@ -90,6 +90,10 @@ class GuestLink : public GuestChannel {
   Millis nextConnectMs_ = 0;
   Millis backoffMs_ = 0;
   uint64_t quotaSeq_ = 0;
+  // The guest's reader may hold part of a line (a send that failed
+  // half-way, an earlier connection): the next message starts with '\n',
+  // which ends that fragment as one bad line and is itself skipped.
+  bool resync_ = true;
   std::optional<GuestReport> pending_;
   LinkCounters counters_;
   std::string lastProblem_;
