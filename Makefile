@@ -18,7 +18,7 @@ DEB_PACKAGES := build-essential cmake pkg-config git python3 \
 	linux-headers-$(KVER) kmod cpio zstd xz-utils \
 	qemu-system-x86 qemu-utils busybox-static \
 	libgtest-dev googletest nlohmann-json3-dev libnuma-dev \
-	libbpf-dev bpftool clang llvm libpfm4-dev gnuplot-nox \
+	libbpf-dev bpftool clang llvm libclang-rt-dev libpfm4-dev gnuplot-nox \
 	linux-source-6.1 linux-libc-dev libc6-dev file libelf-dev zlib1g-dev libbenchmark-dev
 
 .PHONY: all deps guest-kernel kmod userspace workloads selftests bpf test unit-test vm-test \
