@@ -84,6 +84,7 @@ class PeerServer {
       ::poll(fds.data(), fds.size(), 5);
       if (fds[0].revents)
         return;
+      const size_t polled = conns.size();  // fds[k + 2] is conns[k]'s
       if (fds[1].revents & POLLIN) {
         int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK);
         if (fd >= 0) {
@@ -92,13 +93,14 @@ class PeerServer {
           onConnect(*conns.back());
         }
       }
-      for (size_t i = 0; i < conns.size(); i++) {
+      // i walks conns as it is now, k the connections that were polled.
+      for (size_t i = 0, k = 0; i < conns.size(); k++) {
         Conn& c = *conns[i];
-        if (fds[i + 2].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (k < polled && (fds[k + 2].revents & (POLLIN | POLLHUP | POLLERR))) {
           char buf[4096];
           ssize_t n = ::recv(c.fd.get(), buf, sizeof(buf), 0);
           if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-            conns.erase(conns.begin() + static_cast<long>(i--));
+            conns.erase(conns.begin() + static_cast<long>(i));
             continue;
           }
           if (n > 0)
@@ -107,6 +109,7 @@ class PeerServer {
             onLine(c, *line);
         }
         onIdle(c);
+        i++;
       }
     }
   }

@@ -53,5 +53,5 @@ TEST(LineReader, LinearInTheBytesFed) {
                 std::chrono::steady_clock::now() - t0)
                 .count();
   EXPECT_EQ(lines, 100000u);
-  EXPECT_LT(ms, 100) << "400 KB of short lines took " << ms << " ms";
+  EXPECT_LT(ms, 300) << "400 KB of short lines took " << ms << " ms";
 }
