@@ -79,6 +79,14 @@ int runDaemon(const Config& cfg) {
   HLOG(kInfo) << "htier-provisiond: policy " << cfg.policy << ", capacity "
               << formatBytes(cfg.fastCapacityBytes) << ", " << cfg.vms.size()
               << " VM(s), status on " << (server ? cfg.statusSocket : "(none)");
+  // The first status waits for every VM's first QMP attempt (at most
+  // qmp_timeout_ms and a little): before it, sizes are unknown and each VM
+  // is charged its max.  Clients queue on the socket meanwhile.
+  for (Millis until = monotonicMillis() + cfg.qmpTimeoutMs + 500;
+       !gStop && !engine.firstQmpRoundDone() && monotonicMillis() < until;) {
+    engine.tick();
+    ::poll(nullptr, 0, 10);
+  }
   while (!gStop) {
     engine.tick();
     pollfd p{server ? server->fd() : -1, POLLIN, 0};  // fd -1: just waits

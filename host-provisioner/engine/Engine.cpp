@@ -244,6 +244,7 @@ void Engine::connectDone(VmRuntime& vm, const Status& connected,
                          const std::optional<Maybe<DeviceInfo>>& fast,
                          const std::optional<Maybe<DeviceInfo>>& slow) {
   Millis now = clock_();
+  vm.connectAttempts++;
   // Retry a second after the attempt ended, however long it took.
   vm.nextConnectMs = now + kQmpRetryMs;
   if (!connected) {
@@ -643,6 +644,12 @@ void Engine::tick() {
   for (auto& vm : vms_)
     if (enforceable(vm) && vm.targetBytes >= vm.fast.info.requestedBytes)
       enforce(vm, now);
+}
+
+bool Engine::firstQmpRoundDone() const {
+  return std::all_of(vms_.begin(), vms_.end(), [](const VmRuntime& vm) {
+    return vm.connectAttempts > 0;
+  });
 }
 
 EngineStatus Engine::status() const {

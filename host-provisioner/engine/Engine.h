@@ -44,6 +44,9 @@ class Engine {
 
   void tick();
   EngineStatus status() const;
+  // Every VM's first QMP attempt has finished (adopted, or failed): until
+  // then a VM's size is unknown and it is charged its max.
+  bool firstQmpRoundDone() const;
 
   // For tests.
   const VmRuntime& vm(size_t i) const { return vms_[i]; }

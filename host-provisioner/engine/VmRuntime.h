@@ -58,8 +58,9 @@ struct VmRuntime {
   // submitted only when there are none, so no job of an older connection
   // completes after an adoption.
   unsigned qmpJobs = 0;
-  bool polling = false;       // a size poll is among them
-  bool qmpConnected = false;  // as the last finished job left it
+  bool polling = false;          // a size poll is among them
+  bool qmpConnected = false;     // as the last finished job left it
+  uint64_t connectAttempts = 0;  // finished ones
 
   VmPhase phase = VmPhase::kConnecting;
   Millis nextConnectMs = 0;
