@@ -109,6 +109,9 @@ class MemVm : public VmControl {
     info_.sizeBytes = info_.requestedBytes;  // plugs/unplugs at once
     return info_.sizeBytes;
   }
+  Maybe<uint64_t> requestedSize(const std::string&) override {
+    return info_.requestedBytes;
+  }
   Status setRequestedSize(const std::string&, uint64_t bytes) override {
     info_.requestedBytes = bytes;
     return okStatus();
