@@ -28,7 +28,7 @@ DEB_PACKAGES := build-essential cmake pkg-config git python3 \
 	$(addprefix linux-headers-,$(KVERS)) kmod cpio zstd xz-utils \
 	qemu-system-x86 qemu-utils busybox-static \
 	libgtest-dev googletest nlohmann-json3-dev libnuma-dev \
-	libbpf-dev bpftool clang llvm libpfm4-dev gnuplot-nox \
+	libbpf-dev bpftool clang llvm libclang-rt-dev libpfm4-dev gnuplot-nox \
 	linux-source-6.1 linux-libc-dev libc6-dev file libelf-dev zlib1g-dev libbenchmark-dev \
 	dpkg-dev debhelper dh-dkms dkms lintian libsystemd-dev systemd help2man
 

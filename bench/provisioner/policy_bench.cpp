@@ -109,6 +109,9 @@ class MemVm : public VmControl {
     info_.sizeBytes = info_.requestedBytes;  // plugs/unplugs at once
     return info_.sizeBytes;
   }
+  Maybe<uint64_t> requestedSize(const std::string&) override {
+    return info_.requestedBytes;
+  }
   Status setRequestedSize(const std::string&, uint64_t bytes) override {
     info_.requestedBytes = bytes;
     return okStatus();
@@ -160,7 +163,7 @@ void BM_EngineTick(benchmark::State& state) {
     link->report.curve = in.vms[i].curve;
     link->report.hotSetBytes = in.vms[i].hotSetBytes;
     link->report.fastResidentBytes = in.vms[i].hotSetBytes;
-    ports.push_back({std::make_unique<MemVm>(in.vms[i].floorBytes),
+    ports.push_back({runInline(std::make_unique<MemVm>(in.vms[i].floorBytes)),
                      std::move(link)});
   }
   Millis now = 0;

@@ -39,6 +39,23 @@ std::string statusLine(const EngineStatus& s) {
 
 }  // namespace
 
+std::vector<VmPorts> makeDaemonPorts(const Config& cfg) {
+  std::vector<VmPorts> ports;
+  for (const auto& vm : cfg.vms) {
+    auto client = std::make_unique<QmpClient>(makeUnixQmpTransport(vm.qmpPath),
+                                              cfg.qmpTimeoutMs);
+    // Bounds a guest's claims: it cannot hold more than all of its devices
+    // and a generous allowance for boot memory.
+    uint64_t maxMemory = vm.fastBaseBytes + vm.maxFastBytes +
+                         vm.totalBytes.value_or(vm.maxFastBytes) + 1024 * kGiB;
+    ports.push_back(
+        {runOnThread(vm.name,
+                     std::make_unique<QmpVmControl>(std::move(client))),
+         std::make_unique<GuestLink>(vm.name, vm.channelPath, maxMemory)});
+  }
+  return ports;
+}
+
 int runDaemon(const Config& cfg) {
   auto policy = makePolicy(cfg.policy);
   if (!policy) {
@@ -62,19 +79,7 @@ int runDaemon(const Config& cfg) {
   else
     HLOG(kWarning) << "status socket: " << s.message()
                    << "; managing the VMs without it";
-  std::vector<VmPorts> ports;
-  for (const auto& vm : cfg.vms) {
-    auto client = std::make_unique<QmpClient>(makeUnixQmpTransport(vm.qmpPath),
-                                              cfg.qmpTimeoutMs);
-    // Bounds a guest's claims: it cannot hold more than all of its devices
-    // and a generous allowance for boot memory.
-    uint64_t maxMemory = vm.fastBaseBytes + vm.maxFastBytes +
-                         vm.totalBytes.value_or(vm.maxFastBytes) + 1024 * kGiB;
-    ports.push_back(
-        {std::make_unique<QmpVmControl>(std::move(client)),
-         std::make_unique<GuestLink>(vm.name, vm.channelPath, maxMemory)});
-  }
-  Engine engine(cfg, std::move(policy), std::move(ports));
+  Engine engine(cfg, std::move(policy), makeDaemonPorts(cfg));
 
   struct sigaction sa {};
   sa.sa_handler = onSignal;
@@ -85,6 +90,15 @@ int runDaemon(const Config& cfg) {
   HLOG(kInfo) << "htier-provisiond: policy " << cfg.policy << ", capacity "
               << formatBytes(cfg.fastCapacityBytes) << ", " << cfg.vms.size()
               << " VM(s), status on " << (server ? cfg.statusSocket : "(none)");
+  // The first status waits for every VM's first QMP attempt (at most
+  // qmp_timeout_ms and a little): before it, sizes are unknown and each VM
+  // is charged its max.  Clients queue on the socket meanwhile.
+  for (Millis until = monotonicMillis() + cfg.qmpTimeoutMs + 500;
+       !gStop && !engine.firstQmpRoundDone() && monotonicMillis() < until;) {
+    engine.tick();
+    ::poll(nullptr, 0, 10);
+  }
+  // Ready once the VMs' sizes are known (systemd's READY=1).
   ServiceNotifier notifier;
   notifier.ready(statusLine(engine.status()));
   while (!gStop) {

@@ -5,10 +5,18 @@
 // the VMs keep the sizes they have: stopping the daemon changes no VM.
 #pragma once
 
+#include <vector>
+
 #include "config/Config.h"
+#include "engine/Engine.h"
 
 namespace htier {
 
 int runDaemon(const Config& cfg);
+
+// The real ports of every configured VM: QMP over its unix socket, the
+// guest link on its channel.  runDaemon() drives an Engine over these; a
+// test can too, against scripted peers on the configured paths.
+std::vector<VmPorts> makeDaemonPorts(const Config& cfg);
 
 }  // namespace htier

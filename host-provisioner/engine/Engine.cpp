@@ -46,7 +46,7 @@ Engine::Engine(Config cfg, std::unique_ptr<Policy> policy,
   for (size_t i = 0; i < vms_.size(); i++) {
     VmRuntime& vm = vms_[i];
     vm.cfg = cfg_.vms[i];
-    vm.control = std::move(ports[i].control);
+    vm.qmp = std::move(ports[i].qmp);
     vm.link = std::move(ports[i].link);
     vm.fast.id = vm.cfg.fastDevice;
     if (vm.cfg.slowDevice) {
@@ -54,6 +54,12 @@ Engine::Engine(Config cfg, std::unique_ptr<Policy> policy,
       vm.slow->id = *vm.cfg.slowDevice;
     }
   }
+}
+
+Engine::~Engine() {
+  for (auto& vm : vms_)
+    if (vm.qmp)
+      vm.qmp->stop();
 }
 
 // ---- accounting -----------------------------------------------------------
@@ -87,22 +93,24 @@ uint64_t Engine::chargedByOthers(const VmRuntime& self) const {
 
 // ---- QMP lifecycle --------------------------------------------------------
 
-Status Engine::adopt(VmRuntime& vm, Millis now) {
-  auto fast = vm.control->describe(vm.fast.id);
+Status Engine::adopt(VmRuntime& vm, Millis now, const Maybe<DeviceInfo>& fast,
+                     const std::optional<Maybe<DeviceInfo>>& slow) {
   if (!fast)
     return makeError("fast_device " + vm.fast.id + ": " + fast.message());
   vm.fast.info = *fast;
   vm.fast.progressAtMs = now;
   vm.fast.stuck = false;
   vm.fast.requestInDoubtBytes.reset();
+  vm.fast.setInFlight = false;
   if (vm.slow) {
-    auto slow = vm.control->describe(vm.slow->id);
-    if (!slow)
-      return makeError("slow_device " + vm.slow->id + ": " + slow.message());
-    vm.slow->info = *slow;
+    if (!slow || !*slow)
+      return makeError("slow_device " + vm.slow->id + ": " +
+                       (slow ? slow->message() : "not read"));
+    vm.slow->info = **slow;
     vm.slow->progressAtMs = now;
     vm.slow->stuck = false;
     vm.slow->requestInDoubtBytes.reset();
+    vm.slow->setInFlight = false;
   }
   // Pin the VM where it is until its guest reports: a restarted
   // provisioner must not take memory from a guest it knows nothing about.
@@ -174,21 +182,77 @@ void Engine::connectFailed(VmRuntime& vm, Millis now, const Error& err) {
   }
 }
 
+bool Engine::submit(VmRuntime& vm, QmpRunner::Job job) {
+  // Whatever the job does, its completion runs and counts it as done.
+  auto counted = [&vm, job = std::move(job)](VmControl& c) {
+    QmpRunner::Completion done;
+    try {
+      done = job(c);
+    } catch (const std::exception& e) {
+      HLOG(kError) << vm.cfg.name << ": QMP job failed: " << e.what();
+    } catch (...) {
+      HLOG(kError) << vm.cfg.name << ": QMP job failed";
+    }
+    return QmpRunner::Completion([&vm, done = std::move(done)] {
+      vm.qmpJobs--;
+      if (done)
+        done();
+    });
+  };
+  if (!vm.qmp->submit(std::move(counted)))
+    return false;
+  vm.qmpJobs++;
+  collect(vm);  // an inline runner has finished it already
+  return true;
+}
+
+void Engine::collect(VmRuntime& vm) {
+  while (auto done = vm.qmp->takeCompletion())
+    (*done)();
+}
+
 void Engine::maintainQmp(VmRuntime& vm, Millis now) {
   if (vm.phase == VmPhase::kActive) {
-    if (!vm.control->connected())
+    if (!vm.qmpConnected)
       markLost(vm, now, "QMP disconnected");
     return;
   }
-  if (now < vm.nextConnectMs)
+  if (vm.qmpJobs > 0 || now < vm.nextConnectMs)
     return;
   vm.nextConnectMs = now + kQmpRetryMs;
-  if (auto st = vm.control->connect(); !st) {
-    connectFailed(vm, now, st.error());
+  std::string fastId = vm.fast.id;
+  std::optional<std::string> slowId;
+  if (vm.slow)
+    slowId = vm.slow->id;
+  (void)submit(vm, [this, &vm, fastId, slowId](VmControl& c) {
+    Status st = c.connect();
+    std::optional<Maybe<DeviceInfo>> fast, slow;
+    if (st) {
+      fast = c.describe(fastId);
+      if (*fast && slowId)
+        slow = c.describe(*slowId);
+    }
+    bool connected = c.connected();
+    return [this, &vm, st, fast, slow, connected] {
+      vm.qmpConnected = connected;
+      connectDone(vm, st, fast, slow);
+    };
+  });
+}
+
+void Engine::connectDone(VmRuntime& vm, const Status& connected,
+                         const std::optional<Maybe<DeviceInfo>>& fast,
+                         const std::optional<Maybe<DeviceInfo>>& slow) {
+  Millis now = clock_();
+  vm.connectAttempts++;
+  // Retry a second after the attempt ended, however long it took.
+  vm.nextConnectMs = now + kQmpRetryMs;
+  if (!connected) {
+    connectFailed(vm, now, connected.error());
     return;
   }
   qemuPresent(vm);
-  if (auto st = adopt(vm, now); !st) {
+  if (auto st = adopt(vm, now, *fast, slow); !st) {
     if (vm.lastError != st.message())
       HLOG(kWarning) << vm.cfg.name << ": " << st.message();
     vm.lastError = st.message();
@@ -224,39 +288,68 @@ void Engine::readGuest(VmRuntime& vm, Millis now) {
 
 // ---- enforcement ----------------------------------------------------------
 
-Status Engine::resize(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
-                      Millis now) {
-  auto st = vm.control->setRequestedSize(dev.id, bytes);
+void Engine::resize(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
+                    std::function<void()> applied) {
+  if (dev.setInFlight)
+    return;
+  // Until QEMU confirms, the request is either: charge the larger.
+  std::optional<uint64_t> doubtBefore = dev.requestInDoubtBytes;
+  dev.requestInDoubtBytes = std::max(bytes, doubtBefore.value_or(0));
+  dev.setInFlight = true;
+  std::string id = dev.id;
+  bool queued = submit(vm, [this, &vm, &dev, id, bytes,
+                            applied = std::move(applied)](VmControl& c) {
+    Status st = c.setRequestedSize(id, bytes);
+    bool connected = c.connected();
+    return [this, &vm, &dev, bytes, st, connected, applied] {
+      vm.qmpConnected = connected;
+      resizeDone(vm, dev, bytes, st, applied);
+    };
+  });
+  if (!queued) {
+    dev.setInFlight = false;
+    dev.requestInDoubtBytes = doubtBefore;
+  }
+}
+
+void Engine::resizeDone(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
+                        const Status& st,
+                        const std::function<void()>& applied) {
+  Millis now = clock_();
+  dev.setInFlight = false;
   if (!st) {
     // Without a reply QEMU may have applied it; an error reply says it
     // did not, but reading it back costs one qom-get and is always right.
-    dev.requestInDoubtBytes =
-        std::max(bytes, dev.requestInDoubtBytes.value_or(0));
+    // The request stays in doubt (charged at the larger) until then.
     vm.lastError = "qom-set " + dev.id + " requested-size " +
                    std::to_string(bytes) + ": " + st.message();
     HLOG(kError) << vm.cfg.name << ": " << vm.lastError
                  << "; reading requested-size back";
-    if (!vm.control->connected())
+    if (!vm.qmpConnected)
       markLost(vm, now, st.message());
-    return st;
+    return;
   }
   HLOG(kInfo) << vm.cfg.name << ": " << dev.id << " requested-size "
               << formatBytes(dev.info.requestedBytes) << " -> "
               << formatBytes(bytes);
   dev.info.requestedBytes = bytes;
+  dev.requestInDoubtBytes.reset();
   dev.progressAtMs = now;
-  return okStatus();
+  if (applied)
+    applied();
 }
 
-bool Engine::readBackRequest(VmRuntime& vm, DeviceRuntime& dev, Millis now) {
-  auto requested = vm.control->requestedSize(dev.id);
+bool Engine::readBackRequest(VmRuntime& vm, DeviceRuntime& dev,
+                             const Maybe<uint64_t>& requested, Millis now) {
   if (!requested) {
     vm.lastError =
         "qom-get " + dev.id + " requested-size: " + requested.message();
-    if (!vm.control->connected())
+    if (!vm.qmpConnected)
       markLost(vm, now, requested.message());
     return false;
   }
+  if (!dev.requestInDoubtBytes || dev.setInFlight)
+    return true;
   HLOG(kInfo) << vm.cfg.name << ": " << dev.id << " requested-size is "
               << formatBytes(*requested) << " (the qom-set of "
               << formatBytes(*dev.requestInDoubtBytes)
@@ -270,47 +363,92 @@ bool Engine::readBackRequest(VmRuntime& vm, DeviceRuntime& dev, Millis now) {
   return true;
 }
 
-void Engine::refreshSizes(VmRuntime& vm, Millis now) {
+void Engine::refreshSizes(VmRuntime& vm) {
   // Events are rate-limited to one per second per device, so the size is
-  // polled; it is cheap (one qom-get per device per tick).
-  for (DeviceRuntime* dev : {&vm.fast, vm.slow ? &*vm.slow : nullptr}) {
-    if (!dev || vm.phase != VmPhase::kActive)
+  // polled; it is cheap (one qom-get per device per tick).  One poll at a
+  // time: a VM that does not answer is not asked again meanwhile.
+  if (vm.phase != VmPhase::kActive || vm.polling)
+    return;
+  struct Want {
+    std::string id;
+    bool readBack;  // a request in doubt with no qom-set on its way
+  };
+  std::vector<Want> wants;
+  for (DeviceRuntime* dev : {&vm.fast, vm.slow ? &*vm.slow : nullptr})
+    if (dev)
+      wants.push_back({dev->id, dev->requestInDoubtBytes && !dev->setInFlight});
+  vm.polling = true;
+  bool queued = submit(vm, [this, &vm, wants](VmControl& c) {
+    std::vector<DevicePoll> polls(wants.size());
+    for (size_t i = 0; i < wants.size(); i++) {
+      if (wants[i].readBack) {
+        polls[i].requested = c.requestedSize(wants[i].id);
+        if (!*polls[i].requested)
+          continue;
+      }
+      polls[i].size = c.size(wants[i].id);
+    }
+    bool connected = c.connected();
+    return [this, &vm, polls, connected] {
+      vm.polling = false;
+      vm.qmpConnected = connected;
+      pollDone(vm, polls);
+    };
+  });
+  if (!queued)
+    vm.polling = false;
+}
+
+void Engine::pollDone(VmRuntime& vm, const std::vector<DevicePoll>& polls) {
+  Millis now = clock_();
+  std::vector<DeviceRuntime*> devs{&vm.fast};
+  if (vm.slow)
+    devs.push_back(&*vm.slow);
+  for (size_t i = 0; i < devs.size() && i < polls.size(); i++) {
+    if (vm.phase != VmPhase::kActive)
+      return;
+    DeviceRuntime& dev = *devs[i];
+    const DevicePoll& p = polls[i];
+    if (p.requested && !readBackRequest(vm, dev, *p.requested, now))
       continue;
-    if (dev->requestInDoubtBytes && !readBackRequest(vm, *dev, now))
+    if (!p.size)
       continue;
-    auto size = vm.control->size(dev->id);
-    if (!size) {
-      vm.lastError = "qom-get " + dev->id + " size: " + size.message();
-      if (!vm.control->connected())
-        markLost(vm, now, size.message());
+    if (!*p.size) {
+      vm.lastError = "qom-get " + dev.id + " size: " + p.size->message();
+      if (!vm.qmpConnected)
+        markLost(vm, now, p.size->message());
       continue;
     }
-    bool moved = *size != dev->info.sizeBytes;
-    dev->info.sizeBytes = *size;
-    if (moved)
-      dev->progressAtMs = now;
-    bool over = dev->info.sizeBytes > dev->info.requestedBytes;
-    // Stuck means no progress for a while, not slow: a large unplug may
-    // take longer than the timeout and must not be second-guessed.
-    if (over && !dev->stuck &&
-        now - dev->progressAtMs >= cfg_.unplugTimeoutMs) {
-      dev->stuck = true;
-      HLOG(kWarning) << vm.cfg.name << ": " << dev->id << " is stuck at "
-                     << formatBytes(dev->info.sizeBytes) << " (requested "
-                     << formatBytes(dev->info.requestedBytes) << ", no progress"
-                     << " for " << cfg_.unplugTimeoutMs
-                     << " ms): the guest cannot unplug; accounting it at its "
-                        "real size";
-    } else if (dev->stuck && (moved || !over)) {
-      dev->stuck = false;
-      // The quota was raised to the stuck size only to account for it:
-      // back to the request, so the unplug is not undone by a grow.
-      if (dev == &vm.fast)
-        vm.targetBytes = std::min(vm.targetBytes, dev->info.requestedBytes);
-      HLOG(kInfo) << vm.cfg.name << ": " << dev->id << " unplug "
-                  << (over ? "goes on" : "completed") << "; quota "
-                  << formatBytes(vm.targetBytes);
-    }
+    sizeRead(vm, dev, **p.size, now);
+  }
+}
+
+void Engine::sizeRead(VmRuntime& vm, DeviceRuntime& dev, uint64_t size,
+                      Millis now) {
+  bool moved = size != dev.info.sizeBytes;
+  dev.info.sizeBytes = size;
+  if (moved)
+    dev.progressAtMs = now;
+  bool over = dev.info.sizeBytes > dev.info.requestedBytes;
+  // Stuck means no progress for a while, not slow: a large unplug may
+  // take longer than the timeout and must not be second-guessed.
+  if (over && !dev.stuck && now - dev.progressAtMs >= cfg_.unplugTimeoutMs) {
+    dev.stuck = true;
+    HLOG(kWarning) << vm.cfg.name << ": " << dev.id << " is stuck at "
+                   << formatBytes(dev.info.sizeBytes) << " (requested "
+                   << formatBytes(dev.info.requestedBytes) << ", no progress"
+                   << " for " << cfg_.unplugTimeoutMs
+                   << " ms): the guest cannot unplug; accounting it at its "
+                      "real size";
+  } else if (dev.stuck && (moved || !over)) {
+    dev.stuck = false;
+    // The quota was raised to the stuck size only to account for it:
+    // back to the request, so the unplug is not undone by a grow.
+    if (&dev == &vm.fast)
+      vm.targetBytes = std::min(vm.targetBytes, dev.info.requestedBytes);
+    HLOG(kInfo) << vm.cfg.name << ": " << dev.id << " unplug "
+                << (over ? "goes on" : "completed") << "; quota "
+                << formatBytes(vm.targetBytes);
   }
 }
 
@@ -323,20 +461,24 @@ void Engine::tellGuest(VmRuntime& vm, uint64_t deviceBytes,
     vm.quotaToldBytes = deviceBytes;
 }
 
-void Engine::enforceSlow(VmRuntime& vm, Millis now) {
-  if (!vm.slow || vm.awaitingReport)
+void Engine::enforceSlow(VmRuntime& vm) {
+  if (!vm.slow || vm.awaitingReport || vm.slow->setInFlight ||
+      vm.slow->requestInDoubtBytes)
     return;
   DeviceRuntime& s = *vm.slow;
   // The guest keeps fast + slow = total; the slow side follows the lower
   // of the fast device's target and its request, so it grows before a fast
-  // shrink and shrinks only after a fast grow is in place.
+  // shrink, and shrinks only once a fast grow is plugged: until then the
+  // guest would be short of memory it is meant to have.
   uint64_t total = vm.cfg.totalBytes.value_or(vm.cfg.maxFastBytes);
   uint64_t fastNow = std::min(vm.targetBytes, vm.fast.info.requestedBytes);
   uint64_t want = total > fastNow ? total - fastNow : 0;
   want = std::min(alignUp(want, s.info.blockBytes),
                   alignDown(s.info.maxBytes, s.info.blockBytes));
+  if (want < s.info.requestedBytes && vm.fast.info.sizeBytes < fastNow)
+    return;
   if (want != s.info.requestedBytes)
-    (void)resize(vm, s, want, now);
+    resize(vm, s, want);
 }
 
 void Engine::enforce(VmRuntime& vm, Millis now) {
@@ -356,17 +498,15 @@ void Engine::enforce(VmRuntime& vm, Millis now) {
     bool unplugging = f.info.sizeBytes > requested;
     bool mayGrow =
         unplugging ? f.stuck && grow > f.info.sizeBytes : grow > requested;
-    if (mayGrow) {
-      if (resize(vm, f, grow, now))
-        tellGuest(vm, grow, 0);
-    }
+    if (mayGrow)
+      resize(vm, f, grow, [this, &vm, grow] { tellGuest(vm, grow, 0); });
   } else if (target < requested) {
     if (!vm.shrinkPending || target < vm.shrinkToBytes) {
       if (!vm.shrinkPending)
         vm.shrinkDeadlineMs = now + cfg_.shrinkNoticeMs;
       vm.shrinkPending = true;
       vm.shrinkToBytes = target;
-      enforceSlow(vm, now);  // room to demote into, before the deadline
+      enforceSlow(vm);  // room to demote into, before the deadline
       tellGuest(vm, target, cfg_.shrinkNoticeMs);
       HLOG(kInfo) << vm.cfg.name << ": shrinking to " << formatBytes(target)
                   << " in " << cfg_.shrinkNoticeMs << " ms";
@@ -374,14 +514,14 @@ void Engine::enforce(VmRuntime& vm, Millis now) {
       vm.shrinkToBytes = target;
       tellGuest(vm, target, std::max<Millis>(0, vm.shrinkDeadlineMs - now));
     }
-    if (now >= vm.shrinkDeadlineMs && resize(vm, f, vm.shrinkToBytes, now))
-      vm.shrinkPending = false;
+    if (now >= vm.shrinkDeadlineMs)
+      resize(vm, f, vm.shrinkToBytes, [&vm] { vm.shrinkPending = false; });
   } else {
     vm.shrinkPending = false;
     if (vm.quotaToldBytes != requested && !vm.awaitingReport)
       tellGuest(vm, requested, 0);
   }
-  enforceSlow(vm, now);
+  enforceSlow(vm);
 }
 
 // ---- policy ---------------------------------------------------------------
@@ -479,18 +619,21 @@ void Engine::runPolicy(Millis now) {
 // ---- the loop -------------------------------------------------------------
 
 void Engine::tick() {
+  for (auto& vm : vms_)
+    collect(vm);  // QMP jobs finished since the last tick
   Millis now = clock_();
   for (auto& vm : vms_) {
     maintainQmp(vm, now);
     readGuest(vm, now);
-    refreshSizes(vm, now);
+    refreshSizes(vm);
   }
   if (now >= nextPolicyMs_) {
     runPolicy(now);
     nextPolicyMs_ = now + cfg_.intervalMs;
   }
   // Shrinks first: a grow only goes into memory that is really free.  A
-  // VM with a request in doubt waits until it is read back.
+  // VM with a request in doubt (a qom-set on its way, or one whose reply
+  // was lost) waits until it is known.
   auto enforceable = [](const VmRuntime& vm) {
     return vm.phase == VmPhase::kActive && !vm.fast.requestInDoubtBytes &&
            !(vm.slow && vm.slow->requestInDoubtBytes);
@@ -501,6 +644,12 @@ void Engine::tick() {
   for (auto& vm : vms_)
     if (enforceable(vm) && vm.targetBytes >= vm.fast.info.requestedBytes)
       enforce(vm, now);
+}
+
+bool Engine::firstQmpRoundDone() const {
+  return std::all_of(vms_.begin(), vms_.end(), [](const VmRuntime& vm) {
+    return vm.connectAttempts > 0;
+  });
 }
 
 EngineStatus Engine::status() const {

@@ -28,7 +28,7 @@
 namespace htier {
 
 struct VmPorts {
-  std::unique_ptr<VmControl> control;
+  std::unique_ptr<QmpRunner> qmp;  // runInline() or runOnThread() a VmControl
   std::unique_ptr<GuestChannel> link;
 };
 
@@ -36,27 +36,55 @@ class Engine {
  public:
   Engine(Config cfg, std::unique_ptr<Policy> policy, std::vector<VmPorts> ports,
          ClockFn clock = monotonicMillis);
+  // Stops every VM's QMP runner before any is joined, so shutdown waits
+  // for no QEMU.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
 
   void tick();
   EngineStatus status() const;
+  // Every VM's first QMP attempt has finished (adopted, or failed): until
+  // then a VM's size is unknown and it is charged its max.
+  bool firstQmpRoundDone() const;
 
   // For tests.
   const VmRuntime& vm(size_t i) const { return vms_[i]; }
   void runPolicyNow() { nextPolicyMs_ = 0; }
 
  private:
+  // QMP work is asynchronous (qmp/QmpRunner.h): submit() queues a job,
+  // collect() runs the completions of finished ones.
+  bool submit(VmRuntime& vm, QmpRunner::Job job);
+  void collect(VmRuntime& vm);
+
   void maintainQmp(VmRuntime& vm, Millis now);
-  Status adopt(VmRuntime& vm, Millis now);
+  void connectDone(VmRuntime& vm, const Status& connected,
+                   const std::optional<Maybe<DeviceInfo>>& fast,
+                   const std::optional<Maybe<DeviceInfo>>& slow);
+  Status adopt(VmRuntime& vm, Millis now, const Maybe<DeviceInfo>& fast,
+               const std::optional<Maybe<DeviceInfo>>& slow);
   void markLost(VmRuntime& vm, Millis now, const std::string& why);
   void connectFailed(VmRuntime& vm, Millis now, const Error& err);
   void qemuPresent(VmRuntime& vm);
   void readGuest(VmRuntime& vm, Millis now);
-  bool readBackRequest(VmRuntime& vm, DeviceRuntime& dev, Millis now);
-  void refreshSizes(VmRuntime& vm, Millis now);
+  struct DevicePoll {
+    std::optional<Maybe<uint64_t>> requested;  // read back when in doubt
+    std::optional<Maybe<uint64_t>> size;
+  };
+  bool readBackRequest(VmRuntime& vm, DeviceRuntime& dev,
+                       const Maybe<uint64_t>& requested, Millis now);
+  void refreshSizes(VmRuntime& vm);
+  void pollDone(VmRuntime& vm, const std::vector<DevicePoll>& polls);
+  void sizeRead(VmRuntime& vm, DeviceRuntime& dev, uint64_t size, Millis now);
   void enforce(VmRuntime& vm, Millis now);
-  void enforceSlow(VmRuntime& vm, Millis now);
+  void enforceSlow(VmRuntime& vm);
   void tellGuest(VmRuntime& vm, uint64_t deviceBytes, Millis effectiveInMs);
-  Status resize(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes, Millis now);
+  // Queues a qom-set; applied() runs once QEMU confirmed it.
+  void resize(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
+              std::function<void()> applied = nullptr);
+  void resizeDone(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
+                  const Status& st, const std::function<void()>& applied);
   void runPolicy(Millis now);
   VmDemand demandOf(const VmRuntime& vm, Millis now) const;
 

@@ -13,6 +13,7 @@
 
 #include "config/Config.h"
 #include "link/GuestLink.h"
+#include "qmp/QmpRunner.h"
 #include "qmp/VirtioMem.h"
 
 namespace htier {
@@ -29,6 +30,8 @@ struct DeviceRuntime {
   // link gone) may have been applied: until requested-size is read back,
   // the request is either, and no decision is taken on the device.
   std::optional<uint64_t> requestInDoubtBytes;
+  // A qom-set is queued or running; its request is in doubt meanwhile.
+  bool setInFlight = false;
 
   uint64_t chargedBytes() const {
     return std::max(
@@ -48,8 +51,16 @@ const char* phaseName(VmPhase p);
 
 struct VmRuntime {
   VmConfig cfg;
-  std::unique_ptr<VmControl> control;
+  std::unique_ptr<QmpRunner> qmp;  // where its QMP jobs run
   std::unique_ptr<GuestChannel> link;
+
+  // QMP jobs submitted whose completion has not run yet; a connect is
+  // submitted only when there are none, so no job of an older connection
+  // completes after an adoption.
+  unsigned qmpJobs = 0;
+  bool polling = false;          // a size poll is among them
+  bool qmpConnected = false;     // as the last finished job left it
+  uint64_t connectAttempts = 0;  // finished ones
 
   VmPhase phase = VmPhase::kConnecting;
   Millis nextConnectMs = 0;

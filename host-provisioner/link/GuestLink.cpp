@@ -13,8 +13,6 @@ namespace htier {
 namespace {
 constexpr Millis kMinBackoffMs = 250;
 constexpr Millis kMaxBackoffMs = 5000;
-constexpr size_t kMaxReadPerPoll = 1 << 20;  // fairness between VMs
-constexpr uint64_t kProblemLogBurst = 20;
 }  // namespace
 
 GuestLink::GuestLink(std::string vmName, std::string path,
@@ -31,41 +29,74 @@ void GuestLink::drop(const std::string& why) {
   lines_.clear();
 }
 
-void GuestLink::problem(const std::string& why) {
+void GuestLink::problem(const std::string& why, Millis now) {
   lastProblem_ = why;
-  // Bounded logging: a hostile guest must not flood the host's logs.
-  if (++problemsLogged_ <= kProblemLogBurst || problemsLogged_ % 1000 == 0)
-    HLOG(kWarning) << vm_ << ": rejected guest message (" << problemsLogged_
-                   << " so far): " << why;
+  problems_++;
+  // A hostile guest must not flood the host's log: one line per interval
+  // per VM, saying how many were not logged.
+  if (!problemLog_.allow(now))
+    return;
+  std::string held;
+  if (problemLog_.held())
+    held = ", " + std::to_string(problemLog_.held()) + " since the last line";
+  HLOG(kWarning) << vm_ << ": guest link: " << why << " (" << problems_
+                 << " problems so far" << held << ")";
 }
 
-void GuestLink::consume(std::string_view bytes) {
+void GuestLink::overBudget(const std::string& what, Millis now) {
+  counters_.throttled++;
+  problem("over its budget of " + what + "; not read for now", now);
+}
+
+void GuestLink::feed(std::string_view bytes, Millis now) {
   uint64_t before = lines_.oversizedLines();
   lines_.feed(bytes);
   if (uint64_t n = lines_.oversizedLines() - before) {
     counters_.oversized += n;
-    problem("line longer than 64 KiB dropped");
+    problem("line longer than 64 KiB dropped", now);
   }
-  while (auto line = lines_.next()) {
-    if (line->empty())
-      continue;
-    auto msg = parseGuestMessage(*line, maxMemoryBytes_);
-    if (!msg) {
-      counters_.malformed++;
-      problem(msg.message());
-      continue;
-    }
-    if (msg->kind != ParsedMessage::Kind::kReport) {
-      counters_.ignored++;
-      continue;
-    }
-    if (!msg->curveProblem.empty()) {
-      counters_.curvesDropped++;
-      problem("curve dropped: " + msg->curveProblem);
-    }
-    counters_.reports++;
-    pending_ = std::move(msg->report);
+}
+
+void GuestLink::handleLine(const std::string& line, Millis now) {
+  if (line.empty())
+    return;
+  auto msg = parseGuestMessage(line, maxMemoryBytes_);
+  if (!msg) {
+    counters_.malformed++;
+    problem("rejected message: " + msg.message(), now);
+    return;
   }
+  if (msg->kind != ParsedMessage::Kind::kReport) {
+    counters_.ignored++;
+    return;
+  }
+  if (!msg->curveProblem.empty()) {
+    counters_.curvesDropped++;
+    problem("curve dropped: " + msg->curveProblem, now);
+  }
+  counters_.reports++;
+  pending_ = std::move(msg->report);
+}
+
+void GuestLink::consume(std::string_view bytes, Millis now) {
+  feed(bytes, now);
+  while (auto line = lines_.next())
+    handleLine(*line, now);
+}
+
+// Handles the lines read so far, within the budget; false when the budget
+// ran out first.
+bool GuestLink::handleLines(Millis now) {
+  while (lines_.hasLine()) {
+    if (linesBudget_.available(now) == 0) {
+      overBudget(std::to_string(kLinesPerSecond) + " lines/s", now);
+      return false;
+    }
+    linesBudget_.take(1);
+    if (auto line = lines_.next())
+      handleLine(*line, now);
+  }
+  return true;
 }
 
 void GuestLink::poll(Millis now) {
@@ -82,17 +113,29 @@ void GuestLink::poll(Millis now) {
       return;
     }
     fd_ = std::move(fd.value());
+    resync_ = true;
     backoffMs_ = 0;
     counters_.connects++;
     HLOG(kInfo) << vm_ << ": guest link connected to " << path_;
   }
+  // Lines already read first; what the budget does not cover stays in
+  // the socket, and the guest's writes wait for it.
+  if (!handleLines(now))
+    return;
   char buf[16384];
-  size_t total = 0;
-  while (total < kMaxReadPerPoll) {
-    ssize_t n = ::recv(fd_.get(), buf, sizeof(buf), 0);
+  for (;;) {
+    uint64_t allowed = bytesBudget_.available(now);
+    if (allowed == 0) {
+      overBudget(std::to_string(kBytesPerSecond / 1024) + " KiB/s", now);
+      return;
+    }
+    ssize_t n =
+        ::recv(fd_.get(), buf, std::min<uint64_t>(sizeof(buf), allowed), 0);
     if (n > 0) {
-      total += static_cast<size_t>(n);
-      consume(std::string_view(buf, static_cast<size_t>(n)));
+      bytesBudget_.take(static_cast<uint64_t>(n));
+      feed(std::string_view(buf, static_cast<size_t>(n)), now);
+      if (!handleLines(now))
+        return;
       continue;
     }
     if (n == 0) {
@@ -122,8 +165,11 @@ Status GuestLink::sendQuota(uint64_t fastBytes, uint64_t effectiveInMs) {
     return makeError("guest link not connected");
   }
   std::string line = encodeQuota(++quotaSeq_, fastBytes, effectiveInMs);
+  if (resync_)
+    line.insert(0, "\n");
   // A paused guest stops draining the port; never block the engine on it.
   auto st = writeAll(fd_.get(), line, monotonicMillis() + 100);
+  resync_ = !st;  // part of the line may have gone
   if (!st) {
     counters_.sendFailures++;
     drop("send failed: " + st.message());

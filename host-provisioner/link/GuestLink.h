@@ -4,6 +4,11 @@
 // served by QEMU (-chardev socket,server=on) that we connect to.  Reads are
 // non-blocking and bounded (64 KiB per line); the link reconnects with a
 // back-off whenever the socket goes away (VM restarted, QEMU gone).
+//
+// The guest is untrusted, so what it can make the daemon do is budgeted
+// per unit of time: bytes read and lines handled per second (beyond them
+// the link is not read, and the guest's writes wait), and one log line per
+// kProblemLogIntervalMs for everything it gets wrong, with a count.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +18,7 @@
 #include "link/Message.h"
 #include "util/Clock.h"
 #include "util/LineReader.h"
+#include "util/RateLimit.h"
 #include "util/UnixSocket.h"
 
 namespace htier {
@@ -26,6 +32,7 @@ struct LinkCounters {
   uint64_t ignored = 0;  // well-formed messages of other types
   uint64_t quotasSent = 0;
   uint64_t sendFailures = 0;
+  uint64_t throttled = 0;  // polls that stopped at the link's budget
 };
 
 // What the engine needs from a guest link; a seam for tests.
@@ -56,12 +63,24 @@ class GuestLink : public GuestChannel {
   void setMaxMemoryBytes(uint64_t bytes) { maxMemoryBytes_ = bytes; }
   int fd() const { return fd_.get(); }
 
-  // Feeds bytes as if read from the socket (also used by poll()).
-  void consume(std::string_view bytes);
+  // Feeds bytes as if read from the socket and handles every line in
+  // them, outside the budget (for tests).
+  void consume(std::string_view bytes, Millis now = monotonicMillis());
+
+  // Per VM: a report is at most 64 KiB and comes every second or so.
+  static constexpr uint64_t kBytesPerSecond = 256 * 1024;
+  static constexpr uint64_t kBytesBurst = 256 * 1024;
+  static constexpr uint64_t kLinesPerSecond = 20;
+  static constexpr uint64_t kLinesBurst = 40;
+  static constexpr Millis kProblemLogIntervalMs = 10000;
 
  private:
   void drop(const std::string& why);
-  void problem(const std::string& why);
+  void problem(const std::string& why, Millis now);
+  void feed(std::string_view bytes, Millis now);
+  void handleLine(const std::string& line, Millis now);
+  bool handleLines(Millis now);
+  void overBudget(const std::string& what, Millis now);
 
   std::string vm_;
   std::string path_;
@@ -71,10 +90,17 @@ class GuestLink : public GuestChannel {
   Millis nextConnectMs_ = 0;
   Millis backoffMs_ = 0;
   uint64_t quotaSeq_ = 0;
+  // The guest's reader may hold part of a line (a send that failed
+  // half-way, an earlier connection): the next message starts with '\n',
+  // which ends that fragment as one bad line and is itself skipped.
+  bool resync_ = true;
   std::optional<GuestReport> pending_;
   LinkCounters counters_;
   std::string lastProblem_;
-  uint64_t problemsLogged_ = 0;
+  uint64_t problems_ = 0;
+  TokenBucket bytesBudget_{kBytesPerSecond, kBytesBurst};
+  TokenBucket linesBudget_{kLinesPerSecond, kLinesBurst};
+  LogThrottle problemLog_{kProblemLogIntervalMs};
 };
 
 }  // namespace htier

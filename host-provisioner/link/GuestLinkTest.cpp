@@ -28,6 +28,15 @@ class GuestLinkTest : public ::testing::Test {
     return Fd(::accept(listener.get(), nullptr, nullptr));
   }
 
+  // What the guest end received within a second (one recv).
+  static std::string received(Fd& guest) {
+    char buf[256];
+    if (!*waitReadable(guest.get(), monotonicMillis() + 1000))
+      return "";
+    ssize_t n = ::recv(guest.get(), buf, sizeof(buf), 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+
   // Polls until pred() or 2 s pass.
   template <class P>
   bool pollUntil(GuestLink& link, P pred) {
@@ -61,11 +70,7 @@ TEST_F(GuestLinkTest, ReportsInQuotaOut) {
   EXPECT_TRUE(pollUntil(link, [&] { return link.counters().malformed == 1; }));
 
   ASSERT_TRUE(link.sendQuota(512 * kMiB, 2000));
-  char buf[256];
-  ASSERT_TRUE(*waitReadable(guest.get(), monotonicMillis() + 1000));
-  ssize_t n = ::recv(guest.get(), buf, sizeof(buf), 0);
-  ASSERT_GT(n, 0);
-  auto j = nlohmann::json::parse(std::string(buf, static_cast<size_t>(n)));
+  auto j = nlohmann::json::parse(received(guest), nullptr, false);
   EXPECT_EQ(j["type"], "quota");
   EXPECT_EQ(j["fast_bytes"], 512 * kMiB);
   EXPECT_EQ(j["effective_in_ms"], 2000);
@@ -87,4 +92,31 @@ TEST_F(GuestLinkTest, ReconnectsAfterThePeerGoesAway) {
   ASSERT_TRUE(pollUntil(link, [&] { return !link.connected(); }));
   ASSERT_TRUE(pollUntil(link, [&] { return link.connected(); }));
   EXPECT_EQ(link.counters().connects, 2u);
+}
+
+// Issue 10 item 10: what the guest's reader holds from an earlier
+// connection (a send that timed out half-way, a daemon killed mid-write)
+// must not swallow the next quota.  Every connection's first message, and
+// the first after a failed send, starts on a fresh line: the agent counts
+// the fragment as one bad line and skips the empty one.
+TEST_F(GuestLinkTest, FirstQuotaOnAConnectionStartsOnAFreshLine) {
+  auto listener = listenUnix(path_);
+  ASSERT_TRUE(listener) << listener.message();
+  GuestLink link("vm-a", path_, 8 * kGiB);
+  ASSERT_TRUE(pollUntil(link, [&] { return link.connected(); }));
+  Fd guest = acceptOne(*listener);
+  ASSERT_TRUE(link.sendQuota(512 * kMiB, 2000));
+  // What the guest's reader holds from an earlier link, then this one's.
+  std::string stream = R"({"v":1,"type":"quo)" + received(guest);
+
+  std::vector<std::string> lines;
+  for (size_t at = 0, nl; (nl = stream.find('\n', at)) != std::string::npos;
+       at = nl + 1)
+    if (nl > at)  // the agent skips empty lines
+      lines.push_back(stream.substr(at, nl - at));
+  ASSERT_FALSE(lines.empty());
+  auto quota = nlohmann::json::parse(lines.back(), nullptr, false);
+  ASSERT_TRUE(quota.is_object()) << lines.back();
+  EXPECT_EQ(quota["type"], "quota");
+  EXPECT_EQ(quota["fast_bytes"], 512 * kMiB);
 }

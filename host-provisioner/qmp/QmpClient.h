@@ -40,6 +40,8 @@ class QmpClient {
   // Events seen so far (at most kMaxEvents, oldest dropped).
   std::deque<QmpEvent> takeEvents();
   const std::string& qemuVersion() const { return version_; }
+  // Thread-safe: the command in progress (and any later one) fails at once.
+  void interrupt() { transport_->interrupt(); }
 
   static constexpr size_t kMaxEvents = 256;
 

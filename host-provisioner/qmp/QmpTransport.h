@@ -22,6 +22,9 @@ class QmpTransport {
   // Next line without its terminator; an error on timeout, EOF or failure
   // (timedOut tells which, so the client can keep a live connection).
   virtual Maybe<std::string> readLine(Millis deadline, bool& timedOut) = 0;
+  // Thread-safe: makes the wait in progress, and every later one, fail at
+  // once (shutdown).
+  virtual void interrupt() {}
 };
 
 std::unique_ptr<QmpTransport> makeUnixQmpTransport(std::string path);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -18,7 +20,15 @@ constexpr size_t kMaxQmpLine = 4 << 20;
 class UnixQmpTransport : public QmpTransport {
  public:
   explicit UnixQmpTransport(std::string path)
-      : path_(std::move(path)), lines_(kMaxQmpLine) {}
+      : path_(std::move(path)),
+        lines_(kMaxQmpLine),
+        interrupt_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+  void interrupt() override {
+    uint64_t one = 1;
+    if (interrupt_.valid())
+      (void)!::write(interrupt_.get(), &one, sizeof(one));
+  }
 
   Status open() override {
     close();
@@ -37,7 +47,7 @@ class UnixQmpTransport : public QmpTransport {
   Status writeLine(const std::string& line, Millis deadline) override {
     if (!fd_.valid())
       return makeError("not connected");
-    return writeAll(fd_.get(), line + "\n", deadline);
+    return writeAll(fd_.get(), line + "\n", deadline, interrupt_.get());
   }
 
   Maybe<std::string> readLine(Millis deadline, bool& timedOut) override {
@@ -47,7 +57,7 @@ class UnixQmpTransport : public QmpTransport {
         return std::move(*line);
       if (!fd_.valid())
         return makeError("not connected");
-      auto ready = waitReadable(fd_.get(), deadline);
+      auto ready = waitReadable(fd_.get(), deadline, interrupt_.get());
       if (!ready)
         return ready.error();
       if (!ready.value()) {
@@ -72,6 +82,7 @@ class UnixQmpTransport : public QmpTransport {
   std::string path_;
   Fd fd_;
   LineReader lines_;
+  Fd interrupt_;  // an eventfd, readable once interrupted
 };
 
 }  // namespace

@@ -36,6 +36,9 @@ class VmControl {
   virtual Maybe<uint64_t> requestedSize(const std::string& device) = 0;
   virtual Status setRequestedSize(const std::string& device,
                                   uint64_t bytes) = 0;
+  // The one call that may come from another thread than the others: makes
+  // the command in progress fail at once (shutdown).
+  virtual void interrupt() {}
 };
 
 class QmpVmControl : public VmControl {
@@ -49,6 +52,7 @@ class QmpVmControl : public VmControl {
   Maybe<uint64_t> size(const std::string& device) override;
   Maybe<uint64_t> requestedSize(const std::string& device) override;
   Status setRequestedSize(const std::string& device, uint64_t bytes) override;
+  void interrupt() override { client_->interrupt(); }
 
   QmpClient& client() { return *client_; }
 

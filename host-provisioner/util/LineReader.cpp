@@ -3,7 +3,18 @@
 
 namespace htier {
 
+void LineReader::compact() {
+  if (start_ == buf_.size()) {
+    buf_.clear();
+    start_ = 0;
+  } else if (start_ > 0 && start_ >= buf_.size() / 2) {
+    buf_.erase(0, start_);  // amortised: at most once per buffer's worth
+    start_ = 0;
+  }
+}
+
 void LineReader::feed(std::string_view bytes) {
+  compact();
   while (!bytes.empty()) {
     size_t nl = bytes.find('\n');
     if (discarding_) {
@@ -13,13 +24,10 @@ void LineReader::feed(std::string_view bytes) {
       bytes.remove_prefix(nl + 1);
       continue;
     }
-    // Bytes of the line still open in buf_ (after the last '\n' in it).
-    size_t lastNl = buf_.rfind('\n');
-    size_t open =
-        lastNl == std::string::npos ? buf_.size() : buf_.size() - lastNl - 1;
     size_t take = nl == std::string_view::npos ? bytes.size() : nl;
-    if (open + take > maxLine_) {
-      buf_.resize(buf_.size() - open);
+    if (open_ + take > maxLine_) {
+      buf_.resize(buf_.size() - open_);
+      open_ = 0;
       oversized_++;
       if (nl == std::string_view::npos) {
         discarding_ = true;
@@ -28,18 +36,25 @@ void LineReader::feed(std::string_view bytes) {
       bytes.remove_prefix(nl + 1);
       continue;
     }
-    size_t n = nl == std::string_view::npos ? bytes.size() : nl + 1;
-    buf_.append(bytes.substr(0, n));
-    bytes.remove_prefix(n);
+    if (nl == std::string_view::npos) {
+      buf_.append(bytes);
+      open_ += bytes.size();
+      return;
+    }
+    buf_.append(bytes.substr(0, nl + 1));
+    open_ = 0;
+    bytes.remove_prefix(nl + 1);
   }
 }
 
 std::optional<std::string> LineReader::next() {
-  size_t nl = buf_.find('\n');
-  if (nl == std::string::npos)
+  if (!hasLine()) {
+    compact();
     return std::nullopt;
-  std::string line = buf_.substr(0, nl);
-  buf_.erase(0, nl + 1);
+  }
+  size_t nl = buf_.find('\n', start_);  // found: hasLine()
+  std::string line = buf_.substr(start_, nl - start_);
+  start_ = nl + 1;
   if (!line.empty() && line.back() == '\r')
     line.pop_back();
   return line;
@@ -47,6 +62,8 @@ std::optional<std::string> LineReader::next() {
 
 void LineReader::clear() {
   buf_.clear();
+  start_ = 0;
+  open_ = 0;
   discarding_ = false;
 }
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 using namespace htier;
 
 TEST(LineReader, SplitsLinesAcrossFeedsAndStripsCr) {
@@ -33,4 +35,23 @@ TEST(LineReader, LineExactlyAtCapIsKept) {
   EXPECT_EQ(r.next(), "abcd");
   EXPECT_EQ(r.next(), "z");
   EXPECT_EQ(r.oversizedLines(), 1u);
+}
+
+// Issue 10 item 4: taking a line erased it from the front of the buffer,
+// so a burst of short lines cost the square of its size.
+TEST(LineReader, LinearInTheBytesFed) {
+  LineReader r(64);
+  std::string burst;
+  for (int i = 0; i < 100000; i++)
+    burst += "abc\n";
+  auto t0 = std::chrono::steady_clock::now();
+  r.feed(burst);
+  size_t lines = 0;
+  while (r.next())
+    lines++;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - t0)
+                .count();
+  EXPECT_EQ(lines, 100000u);
+  EXPECT_LT(ms, 300) << "400 KB of short lines took " << ms << " ms";
 }

@@ -97,7 +97,7 @@ Maybe<Fd> listenUnix(const std::string& path, mode_t mode) {
   return fd;
 }
 
-Status writeAll(int fd, std::string_view data, Millis deadline) {
+Status writeAll(int fd, std::string_view data, Millis deadline, int cancelFd) {
   while (!data.empty()) {
     ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n > 0) {
@@ -110,8 +110,10 @@ Status writeAll(int fd, std::string_view data, Millis deadline) {
       Millis left = deadline - monotonicMillis();
       if (left <= 0)
         return makeError("write timed out");
-      pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, static_cast<int>(left));
+      pollfd p[2] = {{fd, POLLOUT, 0}, {cancelFd, POLLIN, 0}};
+      ::poll(p, 2, static_cast<int>(left));
+      if (p[1].revents)
+        return makeError("write interrupted");
       continue;
     }
     return makeError(std::string("write failed: ") + std::strerror(errno));
@@ -119,18 +121,21 @@ Status writeAll(int fd, std::string_view data, Millis deadline) {
   return okStatus();
 }
 
-Maybe<bool> waitReadable(int fd, Millis deadline) {
+Maybe<bool> waitReadable(int fd, Millis deadline, int cancelFd) {
   for (;;) {
     Millis left = deadline - monotonicMillis();
     if (left < 0)
       left = 0;
-    pollfd p{fd, POLLIN, 0};
-    int r = ::poll(&p, 1, static_cast<int>(left));
+    // poll() ignores the entry of a negative fd.
+    pollfd p[2] = {{fd, POLLIN, 0}, {cancelFd, POLLIN, 0}};
+    int r = ::poll(p, 2, static_cast<int>(left));
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0)
       return makeError(std::string("poll failed: ") + std::strerror(errno));
-    return r > 0;
+    if (p[1].revents)
+      return makeError("wait interrupted");
+    return p[0].revents != 0;
   }
 }
 

@@ -52,9 +52,12 @@ Maybe<Fd> connectUnix(const std::string& path);
 Maybe<Fd> listenUnix(const std::string& path, mode_t mode = 0600);
 
 // Writes all of data before deadline (monotonic ms), polling on EAGAIN.
-Status writeAll(int fd, std::string_view data, Millis deadline);
+// A readable cancelFd (another thread's interrupt) fails the wait at once.
+Status writeAll(int fd, std::string_view data, Millis deadline,
+                int cancelFd = -1);
 
-// Waits until fd is readable or deadline passes; true when readable.
-Maybe<bool> waitReadable(int fd, Millis deadline);
+// Waits until fd is readable or deadline passes; true when readable.  A
+// readable cancelFd fails the wait at once.
+Maybe<bool> waitReadable(int fd, Millis deadline, int cancelFd = -1);
 
 }  // namespace htier

@@ -28,6 +28,7 @@ class FakeHost {
  public:
   explicit FakeHost(int fd) : fd_(fd) {}
   ~FakeHost() { close(); }
+  int fd() const { return fd_; }
   void close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -254,6 +255,20 @@ TEST_F(AgentLoop, SurvivesGarbageAndOverlongLinesFromHost) {
   EXPECT_EQ(agent_->counters().badByKind[static_cast<size_t>(DecodeError::kTooLong)], 1u);
   EXPECT_EQ(agent_->counters().opens, 1u);  // the connection stayed up
   EXPECT_TRUE(host->readReport());
+}
+
+// The host's resynchronisation (issue 10 item 10): a line cut short by a
+// failed send, then a quota that starts with '\n'.  The fragment is one
+// bad line, the empty line is skipped, the quota is applied.
+TEST_F(AgentLoop, NewlineFromTheHostEndsAFragmentAndTheNextQuotaApplies) {
+  auto host = conns_.accept();
+  start(fastOptions(fake_));
+  ASSERT_TRUE(host->readReport());
+  std::string fragment = R"({"v":1,"type":"quota","seq":1,"fast_by)";
+  ASSERT_EQ(::write(host->fd(), fragment.data(), fragment.size()), static_cast<ssize_t>(fragment.size()));
+  host->send("\n" R"({"v":1,"type":"quota","seq":2,"fast_bytes":4096,"effective_in_ms":10})");
+  ASSERT_TRUE(waitFor([&] { return fake_.get("quota_bytes") == "4096"; }));
+  EXPECT_EQ(agent_->counters().badMessages, 1u);
 }
 
 TEST_F(AgentLoop, ReconnectsWhenTheHostRestarts) {

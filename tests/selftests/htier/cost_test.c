@@ -121,7 +121,7 @@ TEST_F(cost, idle_page_tables_are_skipped_and_found_again)
 	/* Every idle table is skipped in most walks ... */
 	EXPECT_GT(idles, (long long)(b.rounds - a.rounds) * (IDLE_MIB / 2) / 2);
 	/* ... and a round reads far fewer PTEs than the 196 MiB hold. */
-	EXPECT_LT(per_round, (long long)(IDLE_MIB + HOT_MIB) * MIB / PAGE_SZ / 4);
+	EXPECT_LT(per_round, (long long)((IDLE_MIB + HOT_MIB) * MIB / PAGE_SZ / 4));
 	/* The idle pages are tracked all the same (THPs are one entry). */
 	EXPECT_GE((htier_read_ll("stats/fast_resident_bytes") +
 		   htier_read_ll("stats/slow_resident_bytes")) / (long long)PAGE_SZ,
@@ -130,7 +130,7 @@ TEST_F(cost, idle_page_tables_are_skipped_and_found_again)
 	TH_LOG("table: %lld bytes for %lld regions", table_bytes,
 	       htier_read_ll("stats/tracked_regions"));
 	/* Proportional to the tracked memory: well under 1% of it here. */
-	EXPECT_LT(table_bytes, (long long)(IDLE_MIB + HOT_MIB) * MIB / 100);
+	EXPECT_LT(table_bytes, (long long)((IDLE_MIB + HOT_MIB) * MIB / 100));
 
 	/* Touch the idle region: its page tables are read again. */
 	for (i = 0; i < idle_pages; i += 64)
@@ -140,7 +140,7 @@ TEST_F(cost, idle_page_tables_are_skipped_and_found_again)
 	TH_LOG("after touching the idle region: %lld PTE tables read",
 	       c.pmds_read - b.pmds_read);
 	EXPECT_GE(c.pmds_read - b.pmds_read, IDLE_MIB / 2);
-	EXPECT_EQ(0, check_pattern(self->idle, idle_pages));
+	EXPECT_EQ(0, (long)check_pattern(self->idle, idle_pages));
 }
 
 /*
