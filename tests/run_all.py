@@ -117,9 +117,9 @@ def run_selftests(t, prefix):
     t0 = time.time()
     htiervm.build_initramfs()
     log = os.path.join(BUILD, "vm", "selftests-%s.log" % htiervm.KVER)
-    g = htiervm.Guest(run="tests/run_selftests.sh", log=log, echo=True)
-    g.start()
-    status = g.wait(1200)
+    g, status = htiervm.run_guest(
+        lambda: htiervm.Guest(run="tests/run_selftests.sh", log=log, echo=True),
+        1200)
     ended = parse_tap(g.output, t, prefix)
     for s in ("abi_test", "sampler_test", "tiering_test", "stall_test", "cost_test",
               "tools_test", "scope_test", "freeze_test", "rmmod_test",

@@ -26,9 +26,9 @@ def main():
         return 1
     htiervm.build_initramfs()
     log = os.path.join(htiervm.BUILD, "vm", "e2e_bpf.log")
-    g = htiervm.Guest(name="htier-bpf", run="bpf_tests.sh", log=log)
-    g.start()
-    status = g.wait(300)
+    g, status = htiervm.run_guest(
+        lambda: htiervm.Guest(name="htier-bpf", run="bpf_tests.sh", log=log),
+        300)
     in_tap = False
     results = 0
     failed = 0

@@ -68,6 +68,8 @@ def short_kver(kver=None):
 # bench/vm/cost.py, not here.
 TCG_CPU_PERMIL = 300
 EXIT_RE = re.compile(r"HTIER-GUEST-EXIT (\d+)")
+START_MARK = "HTIER-GUEST-START"
+CRASH_RE = re.compile(r"Oops:|Kernel panic|BUG:|general protection fault")
 
 
 def build_initramfs(out=None, extra=None):
@@ -245,10 +247,42 @@ class Guest:
         self._done.wait(5)
         return self.exit_status
 
+    def boot_crash(self):
+        """The kernel's crash line if it crashed while booting, before /init
+        started the script (so before any htier code was loaded), else
+        None."""
+        for line in self.output:
+            if START_MARK in line:
+                return None
+            if CRASH_RE.search(line):
+                return line.strip()
+        return None
+
     def kill(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def run_guest(make, timeout):
+    """Start the guest @make() returns and wait for it; return (guest,
+    status).  A kernel that crashed while booting, before the script started
+    — Linux 6.12 under QEMU TCG, about one boot in thirty: an int3 from the
+    kernel's boot-time code patching (a static key flipped while another
+    vCPU runs the patched code), untainted, before htier.ko is loaded — is
+    booted once more, and says so; the first console log is kept as
+    LOG.boot-crash."""
+    g = make().start()
+    status = g.wait(timeout)
+    crash = g.boot_crash()
+    if crash:
+        print("htiervm: the guest kernel crashed while booting, before the "
+              "test ran (%s); booting once more" % crash, flush=True)
+        if g.log_path and os.path.exists(g.log_path):
+            os.replace(g.log_path, g.log_path + ".boot-crash")
+        g = make().start()
+        status = g.wait(timeout)
+    return g, status
 
 
 def main():
