@@ -276,23 +276,30 @@ def plot(out, wl, runs, shift_at, name="vm"):
         return None
 
 
-def label_file(label):
-    """A run label as a file name part ('htier@6.1' -> 'htier-6.1')."""
-    return label.replace("@", "-")
-
-
 def plan_runs(modes, default_kver):
-    """[(label, mode, kver)] from --modes: MODE runs on the default kernel,
-    MODE@KERNEL on that pinned kernel (label 'MODE@6.1')."""
+    """[(label, mode, kver, guest_args)] from --modes: MODE runs on the
+    default kernel, MODE@KERNEL on that pinned kernel (label 'MODE@6.1'),
+    and MODE+KEY=VALUE adds bench.KEY=VALUE to that run's guest command
+    line (a variant: e.g. htier+cpu_permil=300)."""
     plan = []
     for m in [m for m in modes.split(",") if m]:
-        mode, at, k = m.partition("@")
+        spec, _, variant = m.partition("+")
+        mode, at, k = spec.partition("@")
         kver = kernel_name(k) if at else default_kver
         check_mode(mode, kver)
         label = mode if kver == default_kver else "%s@%s" % (
             mode, htiervm.short_kver(kver))
-        plan.append((label, mode, kver))
+        extra = ""
+        if variant:
+            label += "+" + variant
+            extra = " ".join("bench." + kv for kv in variant.split("+"))
+        plan.append((label, mode, kver, extra))
     return plan
+
+
+def label_file(label):
+    """A run label as a file name part ('htier@6.1' -> 'htier-6.1')."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", label)
 
 
 def main():
@@ -304,7 +311,9 @@ def main():
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--modes", default=",".join(MODES),
                     help="comma-separated, of %s; MODE@KERNEL runs MODE on "
-                    "another pinned kernel (e.g. htier@6.1)" %
+                    "another pinned kernel (e.g. htier@6.1), MODE+KEY=VALUE "
+                    "with bench.KEY=VALUE on the guest command line (e.g. "
+                    "htier+cpu_permil=300)" %
                     ", ".join(KNOWN_MODES))
     ap.add_argument("--kernel", help="guest kernel, pinned in "
                     "guest-kmod/KERNELS, in full or short (%s); default "
@@ -351,14 +360,14 @@ def main():
     workloads = [w for w in a.workloads.split(",") if w]
     os.makedirs(a.logs, exist_ok=True)
     initramfs = {}
-    for kver in sorted({k for _, _, k in plan} | {default_kver}):
+    for kver in sorted({k for _, _, k, _ in plan} | {default_kver}):
         htiervm.use_kernel(kver)
         initramfs[kver] = (htiervm.initramfs_path("bench-initramfs")
                            if a.no_build else build_initramfs())
     htiervm.use_kernel(default_kver)
     t_start = time.time()
     res = {"config": dict(vars(a), kernel=default_kver,
-                          kernels={label: k for label, _, k in plan}),
+                          kernels={label: k for label, _, k, _ in plan}),
            "runs": {wl: {} for wl in workloads}, "promote": None,
            "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "command": " ".join(["bench/vm/run.py"] + sys.argv[1:]),
@@ -370,14 +379,15 @@ def main():
         # falls on every mode alike.
         order = plan if rep % 2 == 0 else plan[::-1]
         for wl in workloads:
-            for label, mode, kver in order:
+            for label, mode, kver, variant in order:
                 htiervm.use_kernel(kver)
                 append = ("bench.mode=%s bench.dur=%d bench.size=%s "
                           "bench.hot=%s bench.wmode=%s bench.shift=%d %s" %
                           (mode, a.duration, a.size, a.hot, wl, a.shift,
                            kernel_args(mode, a.fast_mb, a.slow_mb)))
-                if a.guest_args:
-                    append += " " + a.guest_args
+                for more in (variant, a.guest_args):
+                    if more:
+                        append += " " + more
                 log = os.path.join(a.logs, "%s_%s_%s%s.log" % (
                     a.name, wl, label_file(label),
                     "_r%d" % (rep + 1) if a.reps > 1 else ""))

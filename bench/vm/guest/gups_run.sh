@@ -5,9 +5,11 @@
 #   bench.mode=first-touch|autonuma|tiering|damon|htier  bench.dur=SECS
 #   bench.size=512M bench.hot=64M bench.wmode=hotset|scattered|zipf|uniform
 #   bench.shift=SECS (0: none)  bench.quota=BYTES|max  bench.threads=N
+#   bench.cpu_permil=N (htier's tracking budget; default: the module's)
 arg() { sed -n "s/.*bench\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 mode=$(arg mode); dur=$(arg dur); size=$(arg size); hot=$(arg hot)
 wmode=$(arg wmode); shift_at=$(arg shift); quota=$(arg quota); threads=$(arg threads)
+cpu_permil=$(arg cpu_permil)
 : ${mode:=htier} ${dur:=60} ${size:=512M} ${hot:=64M} ${wmode:=hotset}
 : ${shift_at:=0} ${quota:=max} ${threads:=1}
 
@@ -37,6 +39,8 @@ htier)
 	echo 0 > /proc/sys/kernel/numa_balancing
 	insmod /htier/htier.ko || { echo "BENCH-ERROR insmod"; exit 1; }
 	echo "$quota" > /sys/kernel/mm/htier/quota_bytes
+	[ -n "$cpu_permil" ] && echo "$cpu_permil" > /sys/kernel/mm/htier/cpu_permil
+	echo "BENCH-INFO htier: cpu_permil=$(cat /sys/kernel/mm/htier/cpu_permil)"
 	echo 200 > /sys/kernel/mm/htier/scan_interval_ms ;;
 esac
 
