@@ -637,7 +637,7 @@ def markdown(res, a):
     o.append("")
     o.append("`vs htier` = htier's mean fast-hit share / this mode's "
              "(> 1: htier ahead). Placement thread: htierd (htier) or "
-             "kdamond (damon), `utime + stime` from `/proc/PID/stat` over "
+             "both kdamonds (damon), `utime + stime` from `/proc/PID/stat` over "
              "the run and over its last 10 s; Linux's NUMA balancing and "
              "tiering have no thread of their own (hint faults and "
              "promotion run in gups' own context, demotion in kswapd0). "

@@ -66,7 +66,7 @@ if [ $mode = htier ]; then
 	kpid=$(pidof htierd) kthread=htierd
 elif [ $mode = damon ]; then
 	damon_start || { kill $gpid; exit 1; }
-	kthread=kdamond
+	kthread=kdamonds
 fi
 # ticks PID...: utime + stime of those threads together (clock ticks).
 ticks() {
