@@ -331,6 +331,17 @@ def vm612_section(res, rel, o):
                          wl, "yes" if abs(hf - f61) <= 0.05 else "**no**",
                          hf, f61))
     o.append("")
+    # Variants measured in a separate, shorter invocation (--name vm612x).
+    vx = load(os.path.join(res, "vm612x.json"))
+    if vx and os.path.exists(os.path.join(res, "vm612x.md")):
+        o.append("### Variants (a separate invocation)\n")
+        o.append("Measured %s, %d repetition(s), host load average %s at "
+                 "its start; reproduce: `%s`.\n" % (
+                     vx.get("started", "?"), vx["config"].get("reps", 1),
+                     "%.1f" % vx["load_start"] if vx.get("load_start")
+                     is not None else "?", vx.get("command", "?")))
+        with open(os.path.join(res, "vm612x.md")) as f:
+            o.append(f.read().split("\nDAMON settings, read back")[0])
     notes = os.path.join(TOP, "bench", "NOTES612.md")
     if os.path.exists(notes):
         with open(notes) as f:
