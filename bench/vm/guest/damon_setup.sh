@@ -10,26 +10,22 @@
 #   kdamond 0, node 1's range: migrate_hot  -> node 0
 #   kdamond 1, node 0's range: migrate_cold -> node 1
 # (an `addr` filter that filters out the target node's own range, then a
-# `young` filter).  The values follow the DAMON documentation and the
-# upstream tiering sample (samples/damon/mtier.c, Linux 6.16): 5 ms / 100 ms
-# intervals (DAMON's defaults), 10..1000 regions, each scheme at most 200 MiB
-# per 1 s quota window, prioritised by access frequency and age (weights
-# 0/100/100), applied every 1 s, with a `young` page filter (promote only
-# pages accessed since the last check, never demote those).  Two things
-# differ from the sample, because 6.12 lacks what it relies on (the
-# node_mem_used_bp / node_mem_free_bp quota goals of 6.16 that stop
-# promotion when node 0 is full and demotion while it has room, and the
-# interval auto-tuning of 6.15): two kdamonds over one node each (see
-# damon_setup), and access thresholds that separate hot from warm by
-# themselves -- promote regions with nr_accesses >= 2 (of 20 samples per
-# aggregation), demote node-0 regions with nr_accesses <= 1.  With the
-# sample's 1 / 0 the warm rest of gups' region (each page touched ~15 times
-# a second at full speed, so its regions read nr_accesses 1-2, never 0)
-# fills node 0 and nothing there ever looks idle, so after a hot-set shift
-# the old hot set is never demoted (bench/NOTES612.md).
+# `young` filter).  The values are those of the DAMON documentation and of
+# upstream's tiering sample (samples/damon/mtier.c, Linux 6.16), which has
+# the same two-kdamond layout: 5 ms / 100 ms intervals (DAMON's defaults),
+# 10..1000 regions; promote regions DAMON saw accessed (nr_accesses >= 1 of
+# the 20 samples of an aggregation), demote those it saw idle (0); each
+# scheme at most 200 MiB per 1 s quota window, prioritised by access
+# frequency and age (weights 0/100/100), applied every 1 s, with a `young`
+# page filter (promote only pages accessed since DAMON last looked, never
+# demote those).  What 6.12 cannot take from the sample: its quota goals
+# (node_mem_used_bp / node_mem_free_bp, 6.16: promote while node 0 is under
+# 99.7 % used, demote while it has under 0.5 % free) and the interval
+# auto-tuning of 6.15; see bench/NOTES612.md for that and for the
+# thresholds tried (2 / 1 did worse).
 #
 # Every value can be overridden on the kernel command line
-# (bench.damon_<name>=VALUE, e.g. bench.damon_hot_min_acc=2), and
+# (bench.damon_<name>=VALUE, e.g. bench.damon_sample_us=10000), and
 # damon_setup prints what sysfs holds afterwards (BENCH-DAMON lines).
 DAMON=/sys/kernel/mm/damon/admin
 
@@ -143,11 +139,11 @@ damon_setup() {
 	# filtered out: matching N); node 0's range filtered out besides.
 	damon_context 0 $n1s $n1e &&
 	damon_scheme $DAMON/kdamonds/0/contexts/0/schemes/0 migrate_hot 0 \
-		$(damon_arg hot_min_acc 2) 4294967295 $n0s $n0e N || return 1
+		$(damon_arg hot_min_acc 1) 4294967295 $n0s $n0e N || return 1
 	# kdamond 1 watches node 0 and demotes, never young pages (matching Y).
 	damon_context 1 $n0s $n0e &&
 	damon_scheme $DAMON/kdamonds/1/contexts/0/schemes/0 migrate_cold 1 0 \
-		$(damon_arg cold_max_acc 1) $n1s $n1e Y || return 1
+		$(damon_arg cold_max_acc 0) $n1s $n1e Y || return 1
 	damon_show
 }
 
