@@ -159,6 +159,8 @@ def parse_run(lines, shift_at):
     r = {"samples": [], "rounds": [], "nodes": {}, "info": [], "errors": [],
          "vmstat": {}, "stats": {}, "damon": {}}
     for ln in lines:
+        if "Oops:" in ln or "Kernel panic" in ln:
+            r.setdefault("oops", ln.strip()[-160:])
         i = ln.find("BENCH")
         if i < 0:
             continue
@@ -351,6 +353,11 @@ def main():
             if k in res["config"]:
                 setattr(a, k, res["config"][k])
         for wl, runs in res["runs"].items():
+            for r in runs.values():
+                for x in reps_of(r):
+                    if not x["samples"]:
+                        x.pop("promoted_mib", None)
+                        x.pop("demoted_mib", None)
             plot(a.out, wl, runs, a.shift, a.name)
         with open(out_md, "w") as f:
             f.write(markdown(res, a))
@@ -488,6 +495,8 @@ def moved_mib(r):
     """What the mode moved between the nodes, in MiB, from its own counters:
     htier's stats, DAMON's schemes' sz_applied, Linux's /proc/vmstat."""
     st, vm, mib = r["stats"], r["vmstat"], 1 << 20
+    if not r["samples"]:
+        return {}
     if r["mode"] == "htier" and "promoted_pages" in st:
         return {"promoted_mib": st["promoted_pages"] * 4096 / mib,
                 "demoted_mib": st.get("demoted_pages", 0) * 4096 / mib}
@@ -509,6 +518,14 @@ def load_avg():
         return os.getloadavg()[0]
     except OSError:
         return None
+
+
+def why_failed(x):
+    """A short reason for a run without results, from its console."""
+    if x.get("exit") is None:
+        return "the guest never finished its script%s" % (
+            " (guest kernel oops)" if x.get("oops") else "")
+    return "exit %s" % x["exit"]
 
 
 def reps_of(r):
@@ -618,8 +635,13 @@ def markdown(res, a):
                 cpu = "%s %s / %s" % (thread, spread(xs, "cpu_pct_run"),
                                       spread(xs, "cpu_pct_steady"))
             bad = [x for x in xs if x["exit"] != 0 or not x["samples"]]
-            note = "" if not bad else " (failed: %s)" % "; ".join(
-                "; ".join(x["errors"]) or "exit %s" % x["exit"] for x in bad)
+            note = "" if not bad else " (%s failed: %s)" % (
+                "run" if len(xs) == 1 else ", ".join(
+                    "rep %d" % x.get("rep", 1) for x in bad),
+                "; ".join("; ".join(x["errors"]) or why_failed(x)
+                          for x in bad))
+            # Statistics over the runs that produced results.
+            xs = [x for x in xs if x not in bad] or xs
             kcol = " %s |" % htiervm.short_kver(r.get("kernel") or
                                                 htiervm.KVER) if multi else ""
             o.append("| %s | %s%s |%s %s | %s | %s | %s | %s | %s | %s | %s "
