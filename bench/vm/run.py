@@ -247,6 +247,8 @@ def fmt(v, spec="%.2f", none="—"):
 def plot(out, wl, runs, shift_at, name="vm"):
     datfiles = []
     for mode, r in runs.items():
+        # The first repetition that has samples.
+        r = next((x for x in reps_of(r) if x["samples"]), r)
         dat = os.path.join(out, "%s_%s_%s.dat" % (name, wl, label_file(mode)))
         with open(dat, "w") as f:
             f.write("# t hot_on_fast fast_share updates_per_s\n")
