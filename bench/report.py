@@ -2,7 +2,8 @@
 """Write bench/RESULTS.md from what bench/run.sh left in bench/results/:
 the simulator's JSON (sim_*.json), the guest runs (vm.json, vm.md, vm_*.png),
 htierd's cost against managed memory (cost.json, cost.md from
-bench/vm/cost.py) and bench/provisioner/RESULTS.md when it exists.  Goals are checked from the
+bench/vm/cost.py), the Linux 6.12 baselines (vm612.json, vm612.md from
+bench/vm/run.py --name vm612) and bench/provisioner/RESULTS.md when it exists.  Goals are checked from the
 numbers, so a rerun rewrites the verdicts too."""
 import argparse
 import datetime
@@ -242,15 +243,131 @@ def cost_section(res, o, verdicts):
     for v in cost.get("verdicts", []):
         verdicts.append((v["goal"], v["ok"], v["measured"]))
 
+def med(r, key):
+    """Median of @key over a run label's repetitions (run.py keeps the
+    first repetition's record with the others in more_reps)."""
+    vals = [x.get(key) for x in [r] + r.get("more_reps", [])]
+    vals = sorted(v for v in vals if v is not None)
+    if not vals:
+        return None
+    n = len(vals)
+    return vals[n // 2] if n % 2 else (vals[n // 2 - 1] + vals[n // 2]) / 2
+
+
+def vm612_section(res, rel, o):
+    """Section 6: DAMON tiering, Linux tiering and htier on Linux 6.12."""
+    o.append("## 6. Linux 6.12: DAMON tiering, Linux tiering and htier "
+             "(issue 8)\n")
+    vm = load(os.path.join(res, "vm612.json"))
+    md = os.path.join(res, "vm612.md")
+    if not vm or not os.path.exists(md):
+        o.append("*No 6.12 baseline results (`bench/vm/run.py --name vm612` "
+                 "did not run).*\n")
+        return
+    c = vm["config"]
+    loads = [x.get(k) for rs in vm["runs"].values() for r in rs.values()
+             for x in [r] + r.get("more_reps", [])
+             for k in ("load_start", "load_end")]
+    loads = [v for v in loads if v is not None]
+    o.append(
+        "The same gups workloads and guest sizes as section 2, on Debian's "
+        "Linux %s guest kernel, against the kernel's own tiering: **damon** "
+        "(DAMON `migrate_hot` / `migrate_cold` schemes through "
+        "`/sys/kernel/mm/damon/admin`, settings below), **tiering** "
+        "(`numa_balancing=2` with node 1 a lower memory tier through "
+        "dax/kmem, as on 6.1) and **htier** (the module at its defaults, "
+        "`quota_bytes=max`); `@6.1` rows run the same mode on Debian's 6.1 "
+        "guest for reference, `MODE+KEY=VALUE` rows the mode with "
+        "`bench.KEY=VALUE` on the guest command line (`cpu_permil=300`: "
+        "htier's tracking budget raised to 30 %% of a vCPU, what the e2e "
+        "tests give it under TCG; `damon_*`: bench/vm/guest/damon_setup.sh). "
+        "Measured %s, %d repetition(s) per cell, %.0f s "
+        "of guest time; host load average (1 min) at each guest's start and "
+        "end %s on %d host cores (TCG guests run slower when the host is "
+        "busy: compare rows of this run, not across runs).\n" % (
+            c.get("kernel", "?"), vm.get("started", "?"), c.get("reps", 1),
+            vm.get("wall_s", 0),
+            ("%.1f–%.1f" % (min(loads), max(loads))) if loads else "—",
+            os.cpu_count()))
+    o.append("Reproduce: `%s` (with `BUILD=<your build directory>`; what "
+             "`make bench` runs is the same with one repetition; "
+             "`BENCH_QUICK=1` runs hotset only, damon and htier, 24 s). "
+             "Guest consoles: `$BUILD/bench-logs/vm612_*.log`; the guest "
+             "side is `bench/vm/guest/gups_run.sh`, "
+             "`bench/vm/guest/damon_setup.sh` and "
+             "`bench/vm/guest/tiering_setup.sh`.\n" % vm.get(
+                 "command", "bench/vm/run.py --name vm612 --kernel 6.12"))
+    with open(md) as f:
+        o.append(f.read())
+    for wl, png in vm.get("plots", {}).items():
+        o.append("![6.12 %s](%s/%s)\n" % (wl, rel, png))
+    o.append("| goal (issue 8) | met | measured (medians) |")
+    o.append("|---|---|---|")
+    for wl, rs in vm["runs"].items():
+        h = rs.get("htier")
+        if not h:
+            continue
+        hf = med(h, "mean_fast_share")
+        for base in ("damon", "tiering"):
+            b = rs.get(base)
+            if not b or hf is None or med(b, "mean_fast_share") is None:
+                continue
+            bf = med(b, "mean_fast_share")
+            o.append("| %s: htier ahead of %s on 6.12 (mean fast-hit share) "
+                     "| %s | htier %.3f, %s %.3f |" % (
+                         wl, base, "yes" if hf > bf else "**no**", hf, base,
+                         bf))
+        d = rs.get("damon")
+        hc, dc = med(h, "cpu_pct_run"), d and med(d, "cpu_pct_run")
+        if hc is not None and dc is not None:
+            o.append("| %s: htierd CPU below the kdamonds' (whole run) | %s | "
+                     "htierd %.1f%%, kdamonds %.1f%% of a vCPU |" % (
+                         wl, "yes" if hc < dc else "**no**", hc, dc))
+        h61 = rs.get("htier@6.1")
+        if h61 and hf is not None and med(h61, "mean_fast_share") is not None:
+            f61 = med(h61, "mean_fast_share")
+            o.append("| %s: htier on 6.12 matches 6.1 (mean fast-hit share "
+                     "within 0.05) | %s | 6.12 %.3f, 6.1 %.3f |" % (
+                         wl, "yes" if abs(hf - f61) <= 0.05 else "**no**",
+                         hf, f61))
+    o.append("")
+    # Variants measured in a separate, shorter invocation (--name vm612x).
+    vx = load(os.path.join(res, "vm612x.json"))
+    if vx and os.path.exists(os.path.join(res, "vm612x.md")):
+        o.append("### Variants (a separate invocation)\n")
+        o.append("Measured %s, %d repetition(s), host load average %s at "
+                 "its start; reproduce: `%s`.\n" % (
+                     vx.get("started", "?"), vx["config"].get("reps", 1),
+                     "%.1f" % vx["load_start"] if vx.get("load_start")
+                     is not None else "?", vx.get("command", "?")))
+        with open(os.path.join(res, "vm612x.md")) as f:
+            o.append(f.read().split("\nDAMON settings, read back")[0])
+    notes = os.path.join(TOP, "bench", "NOTES612.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            o.append(f.read())
+
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", default=os.path.join(TOP, "bench", "results"))
     ap.add_argument("--out", default=os.path.join(TOP, "bench", "RESULTS.md"))
     ap.add_argument("--elapsed", type=int, default=0)
+    ap.add_argument("--only-vm612", action="store_true",
+                    help="rewrite only section 6 (the 6.12 baselines) of an "
+                    "existing OUT, after bench/vm/run.py --name vm612 alone")
     a = ap.parse_args()
     res = a.results
     rel = os.path.relpath(res, os.path.dirname(os.path.abspath(a.out)))
+    if a.only_vm612:
+        o = []
+        vm612_section(res, rel, o)
+        with open(a.out) as f:
+            old = f.read()
+        head = old.split("\n## 6. Linux 6.12", 1)[0].rstrip("\n")
+        with open(a.out, "w") as f:
+            f.write(head + "\n\n" + "\n".join(o) + "\n")
+        return
     o, verdicts = [], []
     o.append("# htier benchmarks\n")
     o.append("Generated by `make bench` (`bench/run.sh`, then "
@@ -290,6 +407,7 @@ def main():
         o.append("`bench/provisioner/run.sh` has not written "
                  "bench/provisioner/RESULTS.md yet.\n")
     o.extend(cost_body)
+    vm612_section(res, rel, o)
     with open(a.out, "w") as f:
         f.write("\n".join(o) + "\n")
 

@@ -1,11 +1,13 @@
 #!/bin/bash
 # make bench: the simulator comparisons, the QEMU guest comparisons
-# (bench/vm/run.py), htierd's cost against managed memory (bench/vm/cost.py),
-# the provisioner benchmark if present, then bench/RESULTS.md.  Budget: about
-# 50 minutes on a 2-core machine (20 for run.py and the rest, 25-30 for
-# cost.py).
-#   BENCH_QUICK=1 bench/run.sh     shorter guest runs (smoke test; cost.py
-#                                  --quick: 1 repetition, 512M and 2G)
+# (bench/vm/run.py), the Linux 6.12 baselines (run.py --name vm612: DAMON
+# tiering, Linux tiering, htier on 6.12 and 6.1), htierd's cost against
+# managed memory (bench/vm/cost.py), the provisioner benchmark if present,
+# then bench/RESULTS.md.  Budget: about 60 minutes on a 2-core machine (20
+# for run.py and the rest, 11 for the 6.12 baselines, 25-30 for cost.py).
+#   BENCH_QUICK=1 bench/run.sh     shorter guest runs (smoke test; 6.12
+#                                  baselines: hotset, damon and htier;
+#                                  cost.py --quick: 1 repetition, 512M and 2G)
 #   BENCH_SKIP_VM=1 bench/run.sh   simulator only
 #   BENCH_SKIP_COST=1 bench/run.sh everything but cost.py
 set -euo pipefail
@@ -42,6 +44,15 @@ if [ -z "${BENCH_SKIP_VM:-}" ]; then
 		python3 bench/vm/run.py --out "$res"
 	fi
 	log "guest runs done"
+	if [ -n "${BENCH_QUICK:-}" ]; then
+		python3 bench/vm/run.py --out "$res" --name vm612 --kernel 6.12 \
+			--no-promote --duration 24 --shift 12 --workloads hotset \
+			--modes damon,htier
+	else
+		python3 bench/vm/run.py --out "$res" --name vm612 --kernel 6.12 \
+			--no-promote --modes damon,tiering,htier,htier@6.1
+	fi
+	log "6.12 baselines done"
 	if [ -z "${BENCH_SKIP_COST:-}" ]; then
 		if [ -n "${BENCH_QUICK:-}" ]; then
 			python3 bench/vm/cost.py --out "$res" --quick ||
