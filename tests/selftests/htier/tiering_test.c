@@ -64,6 +64,25 @@ static int setup_workload(struct workload *w, size_t *bytes, size_t mib,
 	return workload_start(w);
 }
 
+/* @bytes of 4 KiB pages filled on node 1, all hot, the workload running. */
+static int setup_hot_small_pages(struct workload *w, size_t *bytes, size_t b)
+{
+	*bytes = b;
+	w->npages = b / PAGE_SZ;
+	w->base = alloc_on_node(b, 1);
+	w->is_hot = malloc(w->npages);
+	if (!w->base || !w->is_hot)
+		return -1;
+	memset(w->is_hot, 1, w->npages);
+	w->nr_hot = w->npages;
+	if (madvise(w->base, b, MADV_NOHUGEPAGE))
+		return -1;
+	fill_pattern(w->base, w->npages);
+	if (unbind(w->base, b))
+		return -1;
+	return workload_start(w);
+}
+
 /*
  * Wait until at least 90% of the hot pages are on node 0, checking at every
  * poll that the workload's pages on node 0 never exceed @quota_pages.
@@ -222,18 +241,8 @@ TEST_F_TIMEOUT(tier, mbind_and_mlock_are_respected, 90)
 	 * 4 KiB pages: the thirds' VMA boundaries would split a THP across
 	 * two of them, and a PTE-mapped THP is not moved (6.1).
 	 */
-	self->bytes = 3 * third * PAGE_SZ;
-	self->w.npages = 3 * third;
-	self->w.base = alloc_on_node(self->bytes, 1);
-	self->w.is_hot = malloc(self->w.npages);
-	ASSERT_NE(NULL, self->w.base);
-	ASSERT_NE(NULL, self->w.is_hot);
-	memset(self->w.is_hot, 1, self->w.npages);
-	self->w.nr_hot = self->w.npages;
-	ASSERT_EQ(0, madvise(self->w.base, self->bytes, MADV_NOHUGEPAGE));
-	fill_pattern(self->w.base, self->w.npages);
-	ASSERT_EQ(0, unbind(self->w.base, self->bytes));
-	ASSERT_EQ(0, workload_start(&self->w));
+	ASSERT_EQ(0, setup_hot_small_pages(&self->w, &self->bytes,
+					   3 * third * PAGE_SZ));
 	bound = self->w.base;
 	locked = bound + third * PAGE_SZ;
 	free_part = locked + third * PAGE_SZ;
@@ -395,18 +404,7 @@ TEST_F_TIMEOUT(tier, failed_moves_are_not_retried_every_round, 150)
 	double t0;
 
 	/* 4 KiB pages: a pinned THP could not be split, nor its free part moved. */
-	self->bytes = 4 * MIB;
-	self->w.npages = self->bytes / PAGE_SZ;
-	self->w.base = alloc_on_node(self->bytes, 1);
-	self->w.is_hot = malloc(self->w.npages);
-	ASSERT_NE(NULL, self->w.base);
-	ASSERT_NE(NULL, self->w.is_hot);
-	memset(self->w.is_hot, 1, self->w.npages);
-	self->w.nr_hot = self->w.npages;
-	ASSERT_EQ(0, madvise(self->w.base, self->bytes, MADV_NOHUGEPAGE));
-	fill_pattern(self->w.base, self->w.npages);
-	ASSERT_EQ(0, unbind(self->w.base, self->bytes));
-	ASSERT_EQ(0, workload_start(&self->w));
+	ASSERT_EQ(0, setup_hot_small_pages(&self->w, &self->bytes, 4 * MIB));
 	ASSERT_EQ(0, pipe(pfd));
 	ASSERT_LE((long)(npin * PAGE_SZ), fcntl(pfd[1], F_SETPIPE_SZ,
 						(int)(npin * PAGE_SZ)));
