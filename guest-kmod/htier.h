@@ -104,6 +104,7 @@ struct htier_settings {
 	u32 migrate_batch_pages;	/* most pages per direction per round */
 	u32 abit_window_ms;		/* 0: tuned automatically */
 	u32 cpu_permil;			/* tracking + ranking budget */
+	u32 cpu_boost_permil;		/* the budget while converging */
 	pid_t scope_pids[16];
 	u32 nr_scope_pids;		/* 0: every user process */
 	struct cgroup *cgroup;		/* scope_cgroup resolved, referenced */
@@ -121,6 +122,7 @@ struct htier_stats {
 	u64 last_round_us, last_migrate_us, table_full;
 	u64 tracked_regions, table_bytes;
 	u64 coverage_permil, thread_cpu_permil, track_us_total;
+	u64 cpu_permil_now, boost_ms;
 	u64 ptes_scanned, pmds_read, pmds_idle, lock_yields, full_passes;
 	u64 histogram[HTIER_NR_BINS];
 };
@@ -173,7 +175,11 @@ struct htier_ctx {
 	u64 credit_at_ns;
 	u64 cpu_at_ns, cpu_wall_at_ns;	/* for thread_cpu_permil */
 	u32 round;
-	u64 last_samples_slow, slow_samples_avg;
+	u64 last_samples, last_samples_slow;
+	struct htier_shift shift;	/* the slow share's recent average */
+	struct htier_boost boost;	/* the budget's boost while converging */
+	u64 last_nr_used;		/* tracked entries after the last round */
+	u32 permil_now;			/* this round's budget */
 	u64 quota_pages_now;	/* last round's quota: quota_bytes or capacity */
 	u64 *promote_keys, *demote_keys;
 	u32 max_keys;

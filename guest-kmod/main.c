@@ -51,11 +51,26 @@ MODULE_PARM_DESC(enabled, "start tracking and migrating at load");
 /* An exchange only displaces fast pages this many heat bins colder. */
 #define HTIER_EXCHANGE_GAP	2
 
+/*
+ * An exchange only promotes pages from the bins of the hottest quarter of
+ * the quota (the bin holding the page of that rank, and hotter ones).
+ * Below that, heat is a few chance hits, and trading such pages for fast
+ * pages of the same kind is churn.  The simulator (bench/RESULTS.md
+ * section 1): the same fast-hit share or better (within 0.2 points on
+ * zipf), 20-65% fewer pages moved; a hot set larger than a quarter of the
+ * quota still comes in whole, its bin being the one that holds that rank.
+ */
+#define HTIER_EXCHANGE_TOP_PERMIL	250
+
 /* Index entries a round looks at for regions whose page table is gone. */
 #define HTIER_EXPIRE_PER_ROUND	256
 
 /* CPU budget saved up while idle, at most this many seconds' worth. */
 #define HTIER_CREDIT_MAX_S	4
+
+/* Boost triggers: this much new memory, this many pages moved a round. */
+#define HTIER_BOOST_NEW_PAGES	512
+#define HTIER_BOOST_MOVE_PAGES	512
 
 /**
  * htier_kick() - wake the thread so a setting takes effect now
@@ -246,6 +261,8 @@ static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
 	ctx->stats.last_round_us = round_us;
 	ctx->stats.last_migrate_us = migrate_us;
 	ctx->stats.coverage_permil = ctx->coverage_permil;
+	ctx->stats.cpu_permil_now = ctx->permil_now;
+	ctx->stats.boost_ms = div_u64(ctx->boost.total_ns, NSEC_PER_MSEC);
 	ctx->stats.track_us_total += track_ns / 1000;
 	ctx->stats.ptes_scanned += ctx->walk.ptes;
 	ctx->stats.pmds_read += ctx->walk.pmds_read;
@@ -284,20 +301,40 @@ static u64 htier_round_budget(struct htier_ctx *ctx)
 	return min_t(u64, budget, ctx->max_keys);
 }
 
-/*
- * A hot set that moved shows up first as a jump in the accesses seen on
- * slow memory, long before its pages are hot enough to be promoted: compare
- * this round's slow samples with their recent average.
- */
+/* This round's sample counts into the shift detector. */
 static bool htier_slow_accesses_jumped(struct htier_ctx *ctx)
 {
-	u64 now = atomic64_read(&ctx->stats.samples_slow);
-	u64 delta = now - ctx->last_samples_slow;
-	bool jumped = delta > 2 * ctx->slow_samples_avg + 64;
+	u64 all = atomic64_read(&ctx->stats.samples);
+	u64 slow = atomic64_read(&ctx->stats.samples_slow);
+	bool jumped = htier_shift_step(&ctx->shift, slow - ctx->last_samples_slow,
+				       all - ctx->last_samples);
 
-	ctx->last_samples_slow = now;
-	ctx->slow_samples_avg = (3 * ctx->slow_samples_avg + delta) / 4;
+	ctx->last_samples = all;
+	ctx->last_samples_slow = slow;
 	return jumped;
+}
+
+/*
+ * Placement is converging, so boost the budget (struct htier_boost): the
+ * walk found much memory it had not tracked (a new or growing process:
+ * a sixteenth more, at least HTIER_BOOST_NEW_PAGES), the slow tier's share
+ * of the accesses jumped (a moved hot set), or the round moved more than a
+ * sixteenth of the quota (placement far from settled).  Return: triggered.
+ */
+static bool htier_boost_check(struct htier_ctx *ctx, const struct htier_plan *plan,
+			      u64 quota_pages, bool jumped)
+{
+	u64 used = ctx->table.nr_used, prev = ctx->last_nr_used;
+	bool grew = used > prev &&
+		    used - prev >= max_t(u64, HTIER_BOOST_NEW_PAGES, prev / 16);
+	bool moving = plan->nr_promote + plan->nr_demote >=
+		      max_t(u64, HTIER_BOOST_MOVE_PAGES, quota_pages / 16);
+
+	ctx->last_nr_used = used;
+	if (!(grew || jumped || moving))
+		return false;
+	htier_boost_trigger(&ctx->boost, ktime_get_ns());
+	return true;
 }
 
 /*
@@ -326,7 +363,13 @@ static void htier_snapshot_settings(struct htier_ctx *ctx)
 static void htier_budget_round(struct htier_ctx *ctx)
 {
 	u64 now = ktime_get_ns(), permil = ctx->cur.cpu_permil;
-	s64 cap = (s64)(permil * HTIER_CREDIT_MAX_S * NSEC_PER_SEC / 1000);
+	s64 cap;
+
+	if (htier_boost_step(&ctx->boost, now,
+			     ctx->cur.cpu_boost_permil > permil))
+		permil = ctx->cur.cpu_boost_permil;
+	ctx->permil_now = (u32)permil;
+	cap = (s64)(permil * HTIER_CREDIT_MAX_S * NSEC_PER_SEC / 1000);
 
 	ctx->credit_ns += (s64)div64_u64((now - ctx->credit_at_ns) * permil,
 					 1000);
@@ -342,10 +385,12 @@ static void htier_round(struct htier_ctx *ctx)
 	struct htier_policy_params params = {
 		.min_promote_bin = HTIER_MIN_PROMOTE_BIN,
 		.exchange_gap = HTIER_EXCHANGE_GAP,
+		.exchange_top_permil = HTIER_EXCHANGE_TOP_PERMIL,
 	};
 	struct htier_hist hist;
 	struct htier_plan plan;
 	u64 t0 = ktime_get_ns(), t1, t_rank, fast, quota, track_ns;
+	bool jumped;
 	int b;
 
 	htier_scope_refresh(ctx);
@@ -410,9 +455,10 @@ static void htier_round(struct htier_ctx *ctx)
 	 * memory (one the exchange gap still holds back needs more samples),
 	 * and the walk covered everything (else keep the pace to cover it).
 	 */
-	if (plan.nr_promote || plan.nr_demote || !ctx->went_round ||
-	    plan.stale_pages > plan.hot_pages / 64 ||
-	    htier_slow_accesses_jumped(ctx))
+	jumped = htier_slow_accesses_jumped(ctx);
+	if (htier_boost_check(ctx, &plan, params.quota_pages, jumped) ||
+	    plan.nr_promote || plan.nr_demote || !ctx->went_round ||
+	    plan.stale_pages > plan.hot_pages / 64)
 		ctx->interval_ms = ctx->cur.scan_interval_ms;
 	else
 		ctx->interval_ms = min(ctx->interval_ms * 2,
@@ -442,6 +488,7 @@ static int htier_thread(void *data)
 	 */
 	set_freezable();
 	ctx->credit_at_ns = ctx->cpu_wall_at_ns = ktime_get_ns();
+	htier_boost_init(&ctx->boost, ctx->credit_at_ns);
 	ctx->cpu_at_ns = current->se.sum_exec_runtime;
 	while (!kthread_should_stop()) {
 		mutex_lock(&ctx->round_lock);
@@ -567,6 +614,7 @@ static int __init htier_init(void)
 	ctx->set.migrate_max_mbps = 0;
 	ctx->set.migrate_batch_pages = 4096;
 	ctx->set.cpu_permil = 10;
+	ctx->set.cpu_boost_permil = 100;
 	ctx->set.enabled = enabled;
 	ctx->interval_ms = ctx->set.scan_interval_ms;
 	ctx->pebs_sample_period = 10007;

@@ -213,6 +213,7 @@ HTIER_U32_TUNABLE(migrate_max_mbps, set.migrate_max_mbps, 0, 1000000);
 HTIER_U32_TUNABLE(migrate_batch_pages, set.migrate_batch_pages, 1, 65536);
 HTIER_U32_TUNABLE(abit_window_ms, set.abit_window_ms, 0, 60000);
 HTIER_U32_TUNABLE(cpu_permil, set.cpu_permil, 1, 1000);
+HTIER_U32_TUNABLE(cpu_boost_permil, set.cpu_boost_permil, 0, 1000);
 HTIER_U32_TUNABLE(pebs_sample_period, pebs_sample_period, 100, 10000000);
 HTIER_U32_TUNABLE(pebs_cpu_permil, pebs_cpu_permil, 1, 500);
 
@@ -374,6 +375,7 @@ static struct attribute *htier_attrs[] = {
 	&migrate_batch_pages_attr.attr,
 	&abit_window_ms_attr.attr,
 	&cpu_permil_attr.attr,
+	&cpu_boost_permil_attr.attr,
 	&pebs_sample_period_attr.attr,
 	&pebs_cpu_permil_attr.attr,
 	&pebs_events_attr.attr,
@@ -450,6 +452,8 @@ HTIER_STAT_SNAPSHOT(table_full);
 HTIER_STAT_SNAPSHOT(tracked_regions);
 HTIER_STAT_SNAPSHOT(table_bytes);
 HTIER_STAT_SNAPSHOT(coverage_permil);
+HTIER_STAT_SNAPSHOT(cpu_permil_now);
+HTIER_STAT_SNAPSHOT(boost_ms);
 HTIER_STAT_SNAPSHOT(thread_cpu_permil);
 HTIER_STAT_SNAPSHOT(track_us_total);
 HTIER_STAT_SNAPSHOT(ptes_scanned);
@@ -504,6 +508,8 @@ static struct attribute *htier_stats_attrs[] = {
 	&tracked_regions_attr.attr,
 	&table_bytes_attr.attr,
 	&coverage_permil_attr.attr,
+	&cpu_permil_now_attr.attr,
+	&boost_ms_attr.attr,
 	&thread_cpu_permil_attr.attr,
 	&track_us_total_attr.attr,
 	&ptes_scanned_attr.attr,

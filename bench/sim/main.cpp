@@ -71,6 +71,8 @@ void usage(std::FILE* f) {
 "  --tpp-window N      TPP re-access window in epochs (2)\n"
 "  --min-promote-bin B htier: never promote colder than heat bin B (2)\n"
 "  --exchange-gap G    htier: exchange only with pages G bins colder (2)\n"
+"  --exchange-top P    htier: exchange only pages in the hottest P permil of\n"
+"                      the quota (250, the module's; 0: any)\n"
 "  --scan-max-ms MS    htier: period back-off limit while stable (4000;\n"
 "                      <= --epoch-ms: fixed period)\n"
 "  --abit-window-ms MS htier: fixed accessed-bit window (0: tuned)\n"
@@ -102,7 +104,7 @@ int main(int argc, char** argv) {
     kModel = 256, kSize, kHot, kWeight, kTheta, kSeed, kRate, kDuration,
     kShift, kTrace, kCapacity, kInitial, kEpoch, kBatch, kCoolEvery,
     kCoolShift, kPebs, kTppWindow, kMinBin, kMigrate, kPolicies, kJson, kTimeline,
-    kHelp, kGap, kScanMax, kWindow, kCoolTime
+    kHelp, kGap, kXTop, kScanMax, kWindow, kCoolTime
   };
   static const option longopts[] = {
       {"model", required_argument, nullptr, kModel},
@@ -130,6 +132,7 @@ int main(int argc, char** argv) {
       {"timeline", no_argument, nullptr, kTimeline},
       {"help", no_argument, nullptr, kHelp},
       {"exchange-gap", required_argument, nullptr, kGap},
+      {"exchange-top", required_argument, nullptr, kXTop},
       {"scan-max-ms", required_argument, nullptr, kScanMax},
       {"abit-window-ms", required_argument, nullptr, kWindow},
       {"cool-by-time", no_argument, nullptr, kCoolTime},
@@ -190,6 +193,10 @@ int main(int argc, char** argv) {
     case kGap:
       ok = parseNumber(a, d) && d >= 1 && d < 16;
       cfg.policy.exchangeGap = static_cast<uint32_t>(d);
+      break;
+    case kXTop:
+      ok = parseNumber(a, d) && d >= 0 && d <= 1000;
+      cfg.policy.exchangeTopPermil = static_cast<uint32_t>(d);
       break;
     case kScanMax: ok = parseNumber(a, cfg.policy.scanMaxMs) && cfg.policy.scanMaxMs >= 0; break;
     case kWindow: ok = parseNumber(a, cfg.policy.abitWindowMs) && cfg.policy.abitWindowMs >= 0; break;

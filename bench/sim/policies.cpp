@@ -199,6 +199,7 @@ class Htier : public Policy {
     params.max_demote = cfg_.batchPages;
     params.min_promote_bin = cfg_.minPromoteBin;
     params.exchange_gap = cfg_.exchangeGap;
+    params.exchange_top_permil = cfg_.exchangeTopPermil;
     htier_table_histogram(&table_, &hist);
     htier_plan_compute(&hist, &params, &plan);
 

@@ -112,6 +112,7 @@ void writeJson(std::ostream& out, const SimResult& r, const SimConfig& cfg) {
       << ",\"tpp_window_epochs\":" << cfg.policy.tppWindowEpochs
       << ",\"min_promote_bin\":" << cfg.policy.minPromoteBin
       << ",\"exchange_gap\":" << cfg.policy.exchangeGap
+      << ",\"exchange_top_permil\":" << cfg.policy.exchangeTopPermil
       << ",\"scan_max_ms\":" << num(cfg.policy.scanMaxMs)
       << ",\"abit_window_ms\":" << num(cfg.policy.abitWindowMs)
       << ",\"cool_by_time\":" << (cfg.policy.coolByTime ? "true" : "false")

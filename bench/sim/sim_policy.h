@@ -23,6 +23,7 @@ struct PolicyConfig {
   // htier: the module's constants (guest-kmod/main.c).
   uint32_t minPromoteBin = 2;  // HTIER_MIN_PROMOTE_BIN: promote heat >= 2 only
   uint32_t exchangeGap = 2;    // HTIER_EXCHANGE_GAP: exchange 2 bins colder
+  uint32_t exchangeTopPermil = 250;  // HTIER_EXCHANGE_TOP_PERMIL
   // htier's round: epochMs is scan_interval_ms (set by the simulator); while
   // a round plans no move the period doubles up to scanMaxMs
   // (scan_interval_max_ms; <= epochMs: fixed period).

@@ -59,6 +59,7 @@ void htier_plan_compute(const struct htier_hist *h,
 	u64 demote_budget = params->max_demote;
 	u32 min_bin = params->min_promote_bin ? params->min_promote_bin : 1;
 	u32 gap = params->exchange_gap ? params->exchange_gap : 1;
+	u32 xbin = 0;
 	int b;
 
 	memset(plan, 0, sizeof(*plan));
@@ -82,6 +83,26 @@ void htier_plan_compute(const struct htier_hist *h,
 	}
 	for (b = plan->hot_bin + 1; b < HTIER_NR_BINS; b++)
 		plan->stale_pages += h->pages[HTIER_TIER_SLOW][b];
+	/*
+	 * Exchanges promote only pages ranked within the hottest
+	 * exchange_top_permil of the quota (both tiers): from the bin that
+	 * holds the page of that rank, and hotter ones.  Below it,
+	 * heat is a few chance hits: such a page may come up into free room,
+	 * but trading it for a fast page of the same kind is churn.
+	 */
+	if (params->exchange_top_permil) {
+		u64 lim = params->quota_pages * params->exchange_top_permil / 1000;
+		u64 acc = 0;
+
+		for (b = HTIER_NR_BINS - 1; b > 1; b--) {
+			acc += h->pages[HTIER_TIER_FAST][b] +
+			       h->pages[HTIER_TIER_SLOW][b];
+			if (acc >= lim)
+				break;
+		}
+		xbin = b;
+		plan->exchange_bin = xbin;
+	}
 	for (b = 0; b < HTIER_NR_BINS; b++)
 		excess[b] = h->pages[HTIER_TIER_FAST][b] > target[b] ?
 			    h->pages[HTIER_TIER_FAST][b] - target[b] : 0;
@@ -102,7 +123,7 @@ void htier_plan_compute(const struct htier_hist *h,
 		shortfall = min_t(u64, shortfall, promote_budget);
 
 		n = htier_take(&free_room, shortfall);
-		if (n < shortfall && b >= (int)gap && !forced)
+		if (n < shortfall && b >= (int)gap && !forced && b >= (int)xbin)
 			n += htier_demote_upto(plan, excess, b - (int)gap,
 					       shortfall - n, &demote_budget);
 		promote_budget -= n;
@@ -197,4 +218,70 @@ void htier_plan_select(const struct htier_table *t,
 					       room, sel->promote_keys,
 					       sel->max_keys,
 					       &sel->nr_promote_keys);
+}
+
+void htier_boost_init(struct htier_boost *b, u64 now_ns)
+{
+	memset(b, 0, sizeof(*b));
+	b->bucket_ns = HTIER_BOOST_BUCKET_NS;
+	b->at_ns = now_ns;
+}
+
+/* Boost the next HTIER_BOOST_NS (as far as the bucket allows). */
+void htier_boost_trigger(struct htier_boost *b, u64 now_ns)
+{
+	b->until_ns = now_ns + HTIER_BOOST_NS;
+}
+
+/**
+ * htier_boost_step() - account the time since the last step, say whether
+ * the time until the next one is boosted
+ * @b: the boost state
+ * @now_ns: a monotonic clock
+ * @allowed: a boost would raise the budget (else nothing is paid)
+ *
+ * The time since the last step is paid from the bucket if that step said
+ * "boosted"; the bucket refills at 1/HTIER_BOOST_DUTY of the time.
+ */
+bool htier_boost_step(struct htier_boost *b, u64 now_ns, bool allowed)
+{
+	u64 dt = now_ns > b->at_ns ? now_ns - b->at_ns : 0;
+
+	if (b->on) {
+		u64 paid = dt < b->bucket_ns ? dt : b->bucket_ns;
+
+		b->bucket_ns -= paid;
+		b->total_ns += paid;
+	}
+	b->bucket_ns += dt / HTIER_BOOST_DUTY;
+	if (b->bucket_ns > HTIER_BOOST_BUCKET_NS)
+		b->bucket_ns = HTIER_BOOST_BUCKET_NS;
+	b->at_ns = now_ns;
+	b->on = allowed && now_ns < b->until_ns && b->bucket_ns > 0;
+	return b->on;
+}
+
+/*
+ * Feed one round's sample counts; true when the slow share jumped by more
+ * than 15 points over its recent average.  Rounds with fewer than
+ * HTIER_SHIFT_MIN_SAMPLES samples say nothing and are skipped: at that
+ * many, chance moves the share by about 2 points (one standard deviation),
+ * so a 15-point jump is no accident.
+ */
+bool htier_shift_step(struct htier_shift *s, u64 slow, u64 total)
+{
+	u32 share;
+	bool jumped;
+
+	if (total < HTIER_SHIFT_MIN_SAMPLES)
+		return false;
+	share = (u32)(slow * 1000 / total);
+	if (!s->primed) {
+		s->avg_permil = share;
+		s->primed = true;
+		return false;
+	}
+	jumped = share > s->avg_permil + 150;
+	s->avg_permil = (3 * s->avg_permil + share) / 4;
+	return jumped;
 }

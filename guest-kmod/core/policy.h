@@ -30,6 +30,8 @@ struct htier_plan {
 	 * this round's limits or the exchange gap let them move now.
 	 */
 	u64 stale_pages;
+	/* The coldest bin an exchange promotes from (exchange_top_permil). */
+	u32 exchange_bin;
 };
 
 struct htier_policy_params {
@@ -39,6 +41,11 @@ struct htier_policy_params {
 	u32 min_promote_bin;	/* never promote colder than this (>= 1) */
 	/* An exchange demotes only pages this many bins colder (0 means 1). */
 	u32 exchange_gap;
+	/*
+	 * An exchange promotes only pages in the bins that hold the hottest
+	 * exchange_top_permil of quota_pages (0: any bin).
+	 */
+	u32 exchange_top_permil;
 };
 
 void htier_plan_compute(const struct htier_hist *h,
@@ -58,5 +65,48 @@ struct htier_selection {
 void htier_plan_select(const struct htier_table *t,
 		       const struct htier_plan *plan,
 		       struct htier_selection *sel);
+
+/*
+ * The tracking budget's boost: a higher CPU budget while placement is
+ * converging, so that new memory and a moved hot set are ranked in seconds
+ * where the steady-state budget would take a minute (the way NUMA balancing
+ * scans faster while it finds misplaced pages and backs off once they are
+ * placed).  A trigger (memory the module has not ranked yet, a jump in the
+ * slow tier's share of the accesses, a round that still moved much) boosts
+ * the next HTIER_BOOST_NS; boosted time is paid from a bucket that refills
+ * at 1/HTIER_BOOST_DUTY of wall time and holds at most HTIER_BOOST_BUCKET_NS,
+ * so the boost never runs more than that share of the time in the long run,
+ * whatever the triggers.
+ */
+#define HTIER_BOOST_NS		(10ULL * 1000000000ULL)
+#define HTIER_BOOST_BUCKET_NS	(20ULL * 1000000000ULL)
+#define HTIER_BOOST_DUTY	6
+
+struct htier_boost {
+	u64 until_ns;		/* boosted until then (if the bucket allows) */
+	u64 bucket_ns;		/* boost time that may still be spent */
+	u64 at_ns;		/* last htier_boost_step() */
+	u64 total_ns;		/* boosted time so far */
+	bool on;		/* the last step's answer */
+};
+
+void htier_boost_init(struct htier_boost *b, u64 now_ns);
+void htier_boost_trigger(struct htier_boost *b, u64 now_ns);
+bool htier_boost_step(struct htier_boost *b, u64 now_ns, bool allowed);
+
+/*
+ * A hot set that moved shows up first as a jump in the slow tier's share of
+ * the sampled accesses, long before its pages are hot enough to be promoted.
+ * A share, not a count: the count grows with the walk's coverage (the
+ * budget) and the window, the share does not.
+ */
+#define HTIER_SHIFT_MIN_SAMPLES	512
+
+struct htier_shift {
+	u32 avg_permil;		/* recent slow share of the samples */
+	bool primed;
+};
+
+bool htier_shift_step(struct htier_shift *s, u64 slow, u64 total);
 
 #endif /* HTIER_POLICY_H */

@@ -6,10 +6,11 @@
 #   bench.size=512M bench.hot=64M bench.wmode=hotset|scattered|zipf|uniform
 #   bench.shift=SECS (0: none)  bench.quota=BYTES|max  bench.threads=N
 #   bench.cpu_permil=N (htier's tracking budget; default: the module's)
+#   bench.cpu_boost_permil=N (its boost while converging; 0: none)
 arg() { sed -n "s/.*bench\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 mode=$(arg mode); dur=$(arg dur); size=$(arg size); hot=$(arg hot)
 wmode=$(arg wmode); shift_at=$(arg shift); quota=$(arg quota); threads=$(arg threads)
-cpu_permil=$(arg cpu_permil)
+cpu_permil=$(arg cpu_permil) cpu_boost_permil=$(arg cpu_boost_permil)
 : ${mode:=htier} ${dur:=60} ${size:=512M} ${hot:=64M} ${wmode:=hotset}
 : ${shift_at:=0} ${quota:=max} ${threads:=1}
 
@@ -40,7 +41,8 @@ htier)
 	insmod /htier/htier.ko || { echo "BENCH-ERROR insmod"; exit 1; }
 	echo "$quota" > /sys/kernel/mm/htier/quota_bytes
 	[ -n "$cpu_permil" ] && echo "$cpu_permil" > /sys/kernel/mm/htier/cpu_permil
-	echo "BENCH-INFO htier: cpu_permil=$(cat /sys/kernel/mm/htier/cpu_permil)"
+	[ -n "$cpu_boost_permil" ] && echo "$cpu_boost_permil" > /sys/kernel/mm/htier/cpu_boost_permil
+	echo "BENCH-INFO htier: cpu_permil=$(cat /sys/kernel/mm/htier/cpu_permil) cpu_boost_permil=$(cat /sys/kernel/mm/htier/cpu_boost_permil 2>/dev/null)"
 	echo 200 > /sys/kernel/mm/htier/scan_interval_ms ;;
 esac
 
@@ -83,7 +85,7 @@ if [ $mode = htier ]; then
 	(
 		d=/sys/kernel/mm/htier/stats
 		while kill -0 $gpid 2>/dev/null; do
-			echo "BENCH-ROUND t=$(cut -d' ' -f1 /proc/uptime) ticks=$(ticks $kpid) rounds=$(cat $d/rounds) period_ms=$(cat $d/scan_interval_now_ms) round_us=$(cat $d/last_round_us) migrate_us=$(cat $d/last_migrate_us) window_us=$(cat $d/abit_window_us) hot=$(cat $d/hot_set_bytes) fast=$(cat $d/fast_resident_bytes) promoted=$(cat $d/promoted_pages) demoted=$(cat $d/demoted_pages) hist=$(cat $d/hotness_histogram | tr ' ' ,)"
+			echo "BENCH-ROUND t=$(cut -d' ' -f1 /proc/uptime) ticks=$(ticks $kpid) rounds=$(cat $d/rounds) period_ms=$(cat $d/scan_interval_now_ms) round_us=$(cat $d/last_round_us) migrate_us=$(cat $d/last_migrate_us) window_us=$(cat $d/abit_window_us) hot=$(cat $d/hot_set_bytes) fast=$(cat $d/fast_resident_bytes) promoted=$(cat $d/promoted_pages) demoted=$(cat $d/demoted_pages) permil_now=$(cat $d/cpu_permil_now 2>/dev/null) boost_ms=$(cat $d/boost_ms 2>/dev/null) hist=$(cat $d/hotness_histogram | tr ' ' ,)"
 			sleep 2
 		done
 	) &

@@ -29,6 +29,8 @@ static const struct abi_file abi_files[] = {
 	{ "stats/demote_failed", 0444 }, { "stats/samples", 0444 },
 	{ "stats/samples_fast", 0444 }, { "stats/samples_slow", 0444 },
 	{ "stats/hotness_histogram", 0444 },
+	{ "cpu_permil", 0644 }, { "cpu_boost_permil", 0644 },
+	{ "stats/cpu_permil_now", 0444 }, { "stats/boost_ms", 0444 },
 };
 
 FIXTURE(abi) {};
@@ -108,6 +110,9 @@ static const struct bad_write bad_writes[] = {
 	{ "migrate_max_mbps", "-1" }, { "migrate_max_mbps", "99999999999" },
 	{ "pebs_sample_period", "1" }, { "pebs_cpu_permil", "0" },
 	{ "pebs_cpu_permil", "1001" },
+	{ "cpu_permil", "0" }, { "cpu_permil", "1001" },
+	{ "cpu_boost_permil", "1001" }, { "cpu_boost_permil", "-1" },
+	{ "cpu_boost_permil", "lots" },
 	{ "pebs_events", "load type=4 config=0x0 precise=2" },
 	{ "pebs_events", "load type=4 config=0x81d0 precise=9" },
 	{ "pebs_events", "garbage" },

@@ -43,6 +43,7 @@ FIXTURE_TEARDOWN(cost)
 	htier_write("abit_window_ms", "0");
 	htier_write("scan_interval_max_ms", "4000");
 	htier_write("cpu_permil", "10");
+	htier_write("cpu_boost_permil", "100");
 	htier_reset();
 	if (self->w.base)
 		munmap(self->w.base, self->w.npages * PAGE_SZ);
@@ -51,20 +52,26 @@ FIXTURE_TEARDOWN(cost)
 	free(self->w.is_hot);
 }
 
-/* The HOT_MIB region, all hot, filled on node 1, unbound; @small: no THPs. */
-static int hot_region(struct workload *w, bool small)
+/* @mib MiB, all hot, filled on node 1, unbound; @small: no THPs. */
+static int hot_region_of(struct workload *w, size_t mib, bool small)
 {
-	w->npages = HOT_MIB * MIB / PAGE_SZ;
-	w->base = alloc_on_node(HOT_MIB * MIB, 1);
+	w->npages = mib * MIB / PAGE_SZ;
+	w->base = alloc_on_node(mib * MIB, 1);
 	w->is_hot = malloc(w->npages);
 	if (!w->base || !w->is_hot)
 		return -1;
 	memset(w->is_hot, 1, w->npages);
 	w->nr_hot = w->npages;
-	if (small && madvise(w->base, HOT_MIB * MIB, MADV_NOHUGEPAGE))
+	if (small && madvise(w->base, mib * MIB, MADV_NOHUGEPAGE))
 		return -1;
 	fill_pattern(w->base, w->npages);
-	return unbind(w->base, HOT_MIB * MIB);
+	return unbind(w->base, mib * MIB);
+}
+
+/* The HOT_MIB region. */
+static int hot_region(struct workload *w, bool small)
+{
+	return hot_region_of(w, HOT_MIB, small);
 }
 
 struct cost_sample {
@@ -156,7 +163,7 @@ TEST_F(cost, idle_page_tables_are_skipped_and_found_again)
 TEST_F_TIMEOUT(cost, small_budget_covers_over_rounds_and_promotes, 150)
 {
 	const size_t warm_pages = IDLE_MIB * MIB / PAGE_SZ;
-	long long min_cov = 1000, r0;
+	long long min_cov = 1000, r0, b0;
 	size_t hot_on = 0, all_on = 0, i;
 	double t0, took = -1;
 
@@ -172,9 +179,12 @@ TEST_F_TIMEOUT(cost, small_budget_covers_over_rounds_and_promotes, 150)
 	/* htier_manage_self() but at the module's default period. */
 	ASSERT_EQ(0, htier_writef("scope_pids", "%lld", getpid()));
 	ASSERT_EQ(0, htier_write("cpu_permil", "4"));
+	/* The budget itself, not its boost (tested below). */
+	ASSERT_EQ(0, htier_write("cpu_boost_permil", "0"));
 	ASSERT_EQ(0, htier_write("quota_bytes", "max"));
 	ASSERT_EQ(0, htier_write("enabled", "1"));
 	r0 = htier_read_ll("stats/rounds");
+	b0 = -1;	/* after a round under these settings */
 
 	t0 = now_s();
 	while (now_s() - t0 < 110) {
@@ -182,6 +192,9 @@ TEST_F_TIMEOUT(cost, small_budget_covers_over_rounds_and_promotes, 150)
 			(void)*(volatile char *)(self->idle + i * PAGE_SZ);
 		if (htier_read_ll("stats/rounds") > r0 + 1) {
 			long long cov = htier_read_ll("stats/coverage_permil");
+
+			if (b0 < 0)
+				b0 = htier_read_ll("stats/boost_ms");
 
 			if (cov < min_cov)
 				min_cov = cov;
@@ -199,8 +212,67 @@ TEST_F_TIMEOUT(cost, small_budget_covers_over_rounds_and_promotes, 150)
 	       htier_read_ll("stats/pmds_read"));
 	/* The budget did limit the walks: some round covered part of it. */
 	EXPECT_LT(min_cov, 1000);
+	/* With the boost off, never more than the budget. */
+	EXPECT_EQ(4, htier_read_ll("stats/cpu_permil_now"));
+	EXPECT_EQ(b0, htier_read_ll("stats/boost_ms"));
 	EXPECT_GE(took, 0);
 	EXPECT_EQ((size_t)0, check_pattern(self->idle, warm_pages));
+	EXPECT_EQ((size_t)0, check_pattern(self->w.base, self->w.npages));
+}
+
+/*
+ * The boost: memory the module has not ranked yet raises the budget to
+ * cpu_boost_permil, and once the pages are placed and nothing new comes,
+ * the budget falls back to cpu_permil within the boost's 10 s.  A 32 MiB
+ * all-hot region of 4 KiB pages on node 1 at a 0.4% budget (which alone
+ * takes most of a minute to cover it under TCG, the test above) and a 50%
+ * boost.
+ */
+TEST_F_TIMEOUT(cost, boost_while_converging_then_back_to_the_budget, 150)
+{
+	long long max_now = 0, b0, b_end, b_later;
+	size_t hot_on = 0, all_on = 0;
+	double t0, placed = -1, fell = -1;
+
+	ASSERT_EQ(0, hot_region_of(&self->w, 32, true));
+	ASSERT_EQ(0, workload_start(&self->w));
+	ASSERT_EQ(0, htier_writef("scope_pids", "%lld", getpid()));
+	ASSERT_EQ(0, htier_write("scan_interval_ms", "200"));
+	ASSERT_EQ(0, htier_write("cpu_permil", "4"));
+	ASSERT_EQ(0, htier_write("cpu_boost_permil", "500"));
+	ASSERT_EQ(0, htier_write("quota_bytes", "max"));
+	b0 = htier_read_ll("stats/boost_ms");
+	ASSERT_EQ(0, htier_write("enabled", "1"));
+
+	t0 = now_s();
+	while (now_s() - t0 < 100 && fell < 0) {
+		long long now = htier_read_ll("stats/cpu_permil_now");
+
+		if (now > max_now)
+			max_now = now;
+		if (placed < 0) {
+			ASSERT_EQ(0, placement(&self->w, 0, &hot_on, &all_on));
+			if (hot_on * 10 >= self->w.nr_hot * 9)
+				placed = now_s() - t0;
+		} else if (max_now == 500 && now == 4) {
+			fell = now_s() - t0;
+		}
+		usleep(200 * 1000);
+	}
+	b_end = htier_read_ll("stats/boost_ms") - b0;
+	sleep(3);
+	b_later = htier_read_ll("stats/boost_ms") - b0;
+	TH_LOG("hot set 90%% on node 0 after %.1fs (%zu/%zu), budget %lld permil at most, back to 4 after %.1fs, %lld ms boosted",
+	       placed, hot_on, self->w.nr_hot, max_now, fell, b_end);
+	EXPECT_EQ(500, max_now);
+	EXPECT_GE(placed, 0);
+	/* Back to the budget within the boost's 10 s of the last trigger ... */
+	ASSERT_GE(fell, 0);
+	EXPECT_LT(fell, placed + 15);
+	/* ... and it stays there: no boost while nothing changes. */
+	EXPECT_EQ(b_end, b_later);
+	EXPECT_EQ(4, htier_read_ll("stats/cpu_permil_now"));
+	EXPECT_LE(b_end, (long long)((fell + 1) * 1000));
 	EXPECT_EQ((size_t)0, check_pattern(self->w.base, self->w.npages));
 }
 

@@ -367,6 +367,7 @@ static inline void htier_reset(void)
 	htier_write("quota_bytes", "max");
 	htier_write("scan_interval_ms", "500");
 	htier_write("cpu_permil", "10");
+	htier_write("cpu_boost_permil", "100");
 	htier_write("enabled", "1");
 }
 
@@ -377,7 +378,7 @@ static inline void htier_reset(void)
 static const char *const htier_saved_files[] = {
 	"scope_pids", "quota_bytes", "scan_interval_ms",
 	"scan_interval_max_ms", "abit_window_ms", "migrate_batch_pages",
-	"cpu_permil",
+	"cpu_permil", "cpu_boost_permil",
 	"enabled",	/* last: restored after the others */
 };
 #define HTIER_NR_SAVED	(sizeof(htier_saved_files) / sizeof(htier_saved_files[0]))

@@ -128,7 +128,7 @@ TEST(PolicyPlan, PropertiesOverRandomHistograms) {
 
 TEST(PolicyPlan, EmptyHistogramMovesNothing) {
   htier_hist h{};
-  htier_policy_params q{100, 100, 100, 1, 1};
+  htier_policy_params q{100, 100, 100, 1, 1, 0};
   htier_plan plan;
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.nr_promote, 0u);
@@ -145,7 +145,7 @@ TEST(PolicyPlan, HotThresholdFollowsQuota) {
   h.pages[HTIER_TIER_SLOW][2] = 1000;
   h.pages[HTIER_TIER_SLOW][0] = 5000;
   htier_plan plan;
-  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1};
+  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1, 0};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.hot_bin, 8u);
   EXPECT_EQ(plan.hot_pages, 100u);
@@ -171,7 +171,7 @@ TEST(PolicyPlan, NeverPromotesBelowMinBin) {
   h.pages[HTIER_TIER_SLOW][2] = 10;
   h.pages[HTIER_TIER_SLOW][3] = 10;
   htier_plan plan;
-  htier_policy_params q{1000, ~0ULL, ~0ULL, 3, 1};
+  htier_policy_params q{1000, ~0ULL, ~0ULL, 3, 1, 0};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.promote[3], 10u);
   EXPECT_EQ(plan.nr_promote, 10u);
@@ -182,7 +182,7 @@ TEST(PolicyPlan, PromotionsRespectMaxPromoteHottestFirst) {
   h.pages[HTIER_TIER_SLOW][9] = 30;
   h.pages[HTIER_TIER_SLOW][4] = 50;
   htier_plan plan;
-  htier_policy_params q{1000, 40, ~0ULL, 1, 1};
+  htier_policy_params q{1000, 40, ~0ULL, 1, 1, 0};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.promote[9], 30u);
   EXPECT_EQ(plan.promote[4], 10u);
@@ -195,7 +195,7 @@ TEST(PolicyPlan, ExchangeAtFullQuota) {
   h.pages[HTIER_TIER_FAST][1] = 100;  // cold-ish, on fast
   h.pages[HTIER_TIER_SLOW][6] = 40;   // hot, on slow
   htier_plan plan;
-  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1};
+  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1, 0};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.promote[6], 40u);
   EXPECT_EQ(plan.demote[1], 40u);
@@ -215,7 +215,7 @@ TEST(PolicyPlan, LoweredQuotaDemotesColdestFirst) {
   h.pages[HTIER_TIER_FAST][5] = 30;
   h.pages[HTIER_TIER_FAST][9] = 40;
   htier_plan plan;
-  htier_policy_params q{65, ~0ULL, ~0ULL, 1, 1};
+  htier_policy_params q{65, ~0ULL, ~0ULL, 1, 1, 0};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.demote[0], 10u);
   EXPECT_EQ(plan.demote[2], 20u);
@@ -238,7 +238,7 @@ TEST(PolicySelect, LoweredQuotaKeepsHottestOnFast) {
   for (uint64_t v = 0; v < 1000; v++)
     t.record(htier_key(1, v), static_cast<uint32_t>(1u << (v % 10)) - 1,
              HTIER_TIER_FAST);
-  htier_policy_params q{300, 4096, 4096, 1, 1};
+  htier_policy_params q{300, 4096, 4096, 1, 1, 0};
   Round r = applyRound(t, q);
   EXPECT_EQ(r.demoted, 700u);
   EXPECT_EQ(r.fastAfter, 300u);
@@ -255,7 +255,7 @@ TEST(PolicySelect, PicksExactlyThePlannedPagesPerBin) {
     t.record(htier_key(1, v), rng() % 200,
              v % 2 ? HTIER_TIER_FAST : HTIER_TIER_SLOW);
   htier_hist h = t.histogram();
-  htier_policy_params q{300, 50, 1000, 1, 1};
+  htier_policy_params q{300, 50, 1000, 1, 1, 0};
   htier_plan plan;
   htier_plan_compute(&h, &q, &plan);
   std::vector<uint64_t> up(1024), down(1024);
@@ -338,7 +338,7 @@ TEST(PolicySelect, HugeEntriesNeverBreakTheQuota) {
   Table t(64);
   t.record(htier_key(1, 0), 1, HTIER_TIER_FAST, HTIER_PAGE_HUGE);  // 512
   t.record(htier_key(1, 4096), 40, HTIER_TIER_SLOW);               // hot 4K
-  htier_policy_params q{512, 4096, 4096, 1, 1};
+  htier_policy_params q{512, 4096, 4096, 1, 1, 0};
   Round r = applyRound(t, q);
   EXPECT_EQ(r.plan.nr_promote, 1u);
   EXPECT_EQ(r.plan.nr_demote, 1u);
@@ -367,7 +367,7 @@ TEST(PolicySelect, TruncatedSelectionKeepsQuota) {
     t.record(htier_key(1, v), 1, HTIER_TIER_FAST);
   for (uint64_t v = 0; v < 4; v++)
     t.record(htier_key(2, v * 512), 100, HTIER_TIER_SLOW, HTIER_PAGE_HUGE);
-  htier_policy_params q{2048, 1u << 20, 1u << 20, 1, 1};
+  htier_policy_params q{2048, 1u << 20, 1u << 20, 1, 1, 0};
   for (uint32_t maxKeys : {1u, 10u, 600u, 4096u}) {
     Table copy(8192);
     for (const auto& p : t.entries())
@@ -389,12 +389,12 @@ TEST(PolicyPlan, ExchangeGapStopsThresholdChurn) {
   h.pages[HTIER_TIER_SLOW][3] = 10;   // slightly hotter pages on slow
   htier_plan plan;
 
-  htier_policy_params gap2{100, 1000, 1000, 1, 2};
+  htier_policy_params gap2{100, 1000, 1000, 1, 2, 0};
   htier_plan_compute(&h, &gap2, &plan);
   EXPECT_EQ(plan.nr_promote, 0u);
   EXPECT_EQ(plan.nr_demote, 0u);
 
-  htier_policy_params gap1{100, 1000, 1000, 1, 1};
+  htier_policy_params gap1{100, 1000, 1000, 1, 1, 0};
   htier_plan_compute(&h, &gap1, &plan);
   EXPECT_EQ(plan.nr_promote, 10u);
   EXPECT_EQ(plan.nr_demote, 10u);
@@ -409,8 +409,65 @@ TEST(PolicyPlan, ExchangeGapStopsThresholdChurn) {
   EXPECT_EQ(plan.demote[2], 10u);
 
   // Free room needs no partner.
-  htier_policy_params roomy{120, 1000, 1000, 1, 2};
+  htier_policy_params roomy{120, 1000, 1000, 1, 2, 0};
   htier_plan_compute(&h, &roomy, &plan);
   EXPECT_EQ(plan.promote[3], 10u);
   EXPECT_EQ(plan.nr_demote, 0u);
 }
+
+namespace htier::test {
+namespace {
+
+// Exchanges promote only pages from the bins of the hottest
+// exchange_top_permil of the quota; free room takes any page hot enough.
+TEST(PolicyPlan, ExchangeTopKeepsChanceHitsOut) {
+  htier_hist h{};
+  h.pages[HTIER_TIER_FAST][6] = 40;   // the hot set, on fast
+  h.pages[HTIER_TIER_FAST][1] = 60;   // and cold pages filling the quota
+  h.pages[HTIER_TIER_SLOW][3] = 30;   // chance hits on slow
+  htier_plan plan;
+
+  // Without the limit, the gap alone lets bin 3 displace bin 1.
+  htier_policy_params any{100, 1000, 1000, 1, 2, 0};
+  htier_plan_compute(&h, &any, &plan);
+  EXPECT_EQ(plan.promote[3], 30u);
+  EXPECT_EQ(plan.demote[1], 30u);
+
+  // The page of rank 25 (a quarter of the quota) is in bin 6: bin 3 is
+  // below it, no exchange.
+  htier_policy_params top{100, 1000, 1000, 1, 2, 250};
+  htier_plan_compute(&h, &top, &plan);
+  EXPECT_EQ(plan.exchange_bin, 6u);
+  EXPECT_EQ(plan.nr_promote, 0u);
+  EXPECT_EQ(plan.nr_demote, 0u);
+
+  // A moved hot set: the old one cooled to bin 4, the new one is in bin 5
+  // on slow and holds rank 25: it is exchanged for the cold fast pages.
+  h.pages[HTIER_TIER_FAST][6] = 0;
+  h.pages[HTIER_TIER_FAST][4] = 40;
+  h.pages[HTIER_TIER_SLOW][5] = 30;
+  htier_plan_compute(&h, &top, &plan);
+  EXPECT_EQ(plan.exchange_bin, 5u);
+  EXPECT_EQ(plan.promote[5], 30u);
+  EXPECT_EQ(plan.demote[1], 30u);
+  EXPECT_EQ(plan.promote[3], 0u);
+
+  // A hot set of 90% of the quota, all in one bin, comes in whole.
+  htier_hist big{};
+  big.pages[HTIER_TIER_FAST][1] = 100;
+  big.pages[HTIER_TIER_SLOW][5] = 90;
+  htier_plan_compute(&big, &top, &plan);
+  EXPECT_EQ(plan.promote[5], 90u);
+  EXPECT_EQ(plan.demote[1], 90u);
+
+  // Free room still takes the chance hits.
+  htier_hist r{};
+  r.pages[HTIER_TIER_FAST][6] = 40;
+  r.pages[HTIER_TIER_SLOW][3] = 30;
+  htier_plan_compute(&r, &top, &plan);
+  EXPECT_EQ(plan.promote[3], 30u);
+  EXPECT_EQ(plan.nr_demote, 0u);
+}
+
+}  // namespace
+}  // namespace htier::test

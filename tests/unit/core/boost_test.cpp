@@ -1,0 +1,119 @@
+// Unit tests of the tracking budget's boost and of the hot-set shift
+// detector (guest-kmod/core/policy.c): the boost follows its triggers, ends
+// on its own, and never runs more than 1/HTIER_BOOST_DUTY of the time in
+// the long run however often it is triggered; the shift detector answers
+// to the slow tier's share of the samples, not to how many there are.
+#include <gtest/gtest.h>
+
+extern "C" {
+#include "policy.h"
+}
+
+namespace {
+
+constexpr uint64_t kMs = 1000000ULL;
+constexpr uint64_t kS = 1000 * kMs;
+
+TEST(Boost, OffUntilTriggered) {
+  htier_boost b;
+  htier_boost_init(&b, 5 * kS);
+  for (uint64_t t = 5 * kS; t < 60 * kS; t += 200 * kMs)
+    EXPECT_FALSE(htier_boost_step(&b, t, true));
+  EXPECT_EQ(0u, b.total_ns);
+}
+
+TEST(Boost, LastsItsTimeAfterTheLastTrigger) {
+  htier_boost b;
+  htier_boost_init(&b, 0);
+  htier_boost_trigger(&b, 1 * kS);
+  uint64_t on_until = 0;
+  for (uint64_t t = 1 * kS; t < 40 * kS; t += 100 * kMs) {
+    if (t == 4 * kS)
+      htier_boost_trigger(&b, t);	// a second trigger extends it
+    if (htier_boost_step(&b, t, true))
+      on_until = t;
+  }
+  // Boosted from 1 s to 4 s + HTIER_BOOST_NS, not after.
+  EXPECT_GE(on_until, 4 * kS + HTIER_BOOST_NS - 100 * kMs);
+  EXPECT_LT(on_until, 4 * kS + HTIER_BOOST_NS);
+  EXPECT_NEAR(double(b.total_ns), double(3 * kS + HTIER_BOOST_NS),
+              double(200 * kMs));
+}
+
+TEST(Boost, NeverMoreThanItsShareOfTheTime) {
+  htier_boost b;
+  htier_boost_init(&b, 0);
+  const uint64_t end = 600 * kS;
+  for (uint64_t t = 0; t < end; t += 200 * kMs) {
+    htier_boost_trigger(&b, t);	// triggered every round
+    htier_boost_step(&b, t, true);
+  }
+  // The bucket's first fill, then 1/HTIER_BOOST_DUTY of the time.
+  EXPECT_LE(b.total_ns, HTIER_BOOST_BUCKET_NS + end / HTIER_BOOST_DUTY);
+  EXPECT_GE(b.total_ns, end / HTIER_BOOST_DUTY);
+}
+
+TEST(Boost, BucketRefillsAfterAQuietSpell) {
+  htier_boost b;
+  htier_boost_init(&b, 0);
+  uint64_t t = 0;
+  for (; t < 100 * kS; t += 200 * kMs) {	// drain it
+    htier_boost_trigger(&b, t);
+    htier_boost_step(&b, t, true);
+  }
+  const uint64_t last = t - 200 * kMs;
+  for (; t < 300 * kS; t += 200 * kMs) {	// quiet: refills, capped
+    bool on = htier_boost_step(&b, t, true);
+    if (t >= last + HTIER_BOOST_NS) {
+      EXPECT_FALSE(on);
+    }
+  }
+  EXPECT_EQ(HTIER_BOOST_BUCKET_NS, b.bucket_ns);
+  const uint64_t before = b.total_ns;
+  htier_boost_trigger(&b, t);
+  uint64_t on = 0;
+  for (uint64_t u = t; u < t + 30 * kS; u += 200 * kMs)
+    on += htier_boost_step(&b, u, true);
+  EXPECT_GE(on, 49u);	// a whole HTIER_BOOST_NS again
+  EXPECT_GT(b.total_ns, before + HTIER_BOOST_NS - 300 * kMs);
+}
+
+TEST(Boost, NotAllowedIsNotPaid) {
+  htier_boost b;
+  htier_boost_init(&b, 0);
+  htier_boost_trigger(&b, 0);
+  for (uint64_t t = 0; t < 5 * kS; t += 200 * kMs)
+    EXPECT_FALSE(htier_boost_step(&b, t, false));
+  EXPECT_EQ(0u, b.total_ns);
+  EXPECT_EQ(HTIER_BOOST_BUCKET_NS, b.bucket_ns);
+  // Allowed again (cpu_boost_permil raised): the trigger still holds.
+  EXPECT_TRUE(htier_boost_step(&b, 5 * kS, true));
+}
+
+TEST(Shift, JumpInTheSlowShareIsSeen) {
+  htier_shift s = {};
+  for (int i = 0; i < 20; i++)
+    EXPECT_FALSE(htier_shift_step(&s, 300, 1000));	// 30% slow, steady
+  EXPECT_TRUE(htier_shift_step(&s, 850, 1000));	// the hot set moved
+}
+
+TEST(Shift, MoreSamplesAtTheSameShareAreNoJump) {
+  htier_shift s = {};
+  for (int i = 0; i < 20; i++)
+    EXPECT_FALSE(htier_shift_step(&s, 300, 1000));
+  // A budget ten times larger: ten times the samples, the same share.
+  for (int i = 0; i < 5; i++)
+    EXPECT_FALSE(htier_shift_step(&s, 3000, 10000));
+  // And back down.
+  EXPECT_FALSE(htier_shift_step(&s, 300, 1000));
+}
+
+TEST(Shift, FewSamplesSayNothing) {
+  htier_shift s = {};
+  for (int i = 0; i < 5; i++)
+    EXPECT_FALSE(htier_shift_step(&s, 100, 1000));
+  EXPECT_FALSE(htier_shift_step(&s, 400, 400));	// 100% slow, but 400 samples
+  EXPECT_EQ(100u, s.avg_permil);
+}
+
+}  // namespace
