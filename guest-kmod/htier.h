@@ -176,6 +176,7 @@ struct htier_ctx {
 	u64 cpu_at_ns, cpu_wall_at_ns;	/* for thread_cpu_permil */
 	u32 round;
 	u64 last_samples, last_samples_slow;
+	u64 pass_samples, pass_samples_slow;	/* this pass's, so far */
 	struct htier_shift shift;	/* the slow share's recent average */
 	struct htier_boost boost;	/* the budget's boost while converging */
 	u64 last_nr_used;		/* tracked entries after the last round */

@@ -301,16 +301,27 @@ static u64 htier_round_budget(struct htier_ctx *ctx)
 	return min_t(u64, budget, ctx->max_keys);
 }
 
-/* This round's sample counts into the shift detector. */
+/*
+ * The samples of a whole pass into the shift detector: a round that covers
+ * part of the memory (the CPU budget) sees that part's share, which says
+ * where the walk is, not that the hot set moved.  PEBS samples everything
+ * every round.
+ */
 static bool htier_slow_accesses_jumped(struct htier_ctx *ctx)
 {
 	u64 all = atomic64_read(&ctx->stats.samples);
 	u64 slow = atomic64_read(&ctx->stats.samples_slow);
-	bool jumped = htier_shift_step(&ctx->shift, slow - ctx->last_samples_slow,
-				       all - ctx->last_samples);
+	bool jumped;
 
+	ctx->pass_samples += all - ctx->last_samples;
+	ctx->pass_samples_slow += slow - ctx->last_samples_slow;
 	ctx->last_samples = all;
 	ctx->last_samples_slow = slow;
+	if (ctx->ops->samples_by_walk && !ctx->went_round && !ctx->walk.wraps)
+		return false;
+	jumped = htier_shift_step(&ctx->shift, ctx->pass_samples_slow,
+				  ctx->pass_samples);
+	ctx->pass_samples = ctx->pass_samples_slow = 0;
 	return jumped;
 }
 
