@@ -74,6 +74,21 @@ static int hot_region(struct workload *w, bool small)
 	return hot_region_of(w, HOT_MIB, small);
 }
 
+/*
+ * Manage only this process, quota max, at tracking budget @permil and boost
+ * @boost (per mille); the caller enables.
+ */
+static int manage_self_on_budget(const char *permil, const char *boost)
+{
+	int err = 0;
+
+	err |= htier_writef("scope_pids", "%lld", getpid());
+	err |= htier_write("cpu_permil", permil);
+	err |= htier_write("cpu_boost_permil", boost);
+	err |= htier_write("quota_bytes", "max");
+	return err;
+}
+
 struct cost_sample {
 	long long pmds_read, pmds_idle, ptes, rounds, tracked;
 };
@@ -176,12 +191,8 @@ TEST_F_TIMEOUT(cost, small_budget_covers_over_rounds_and_promotes, 150)
 	fill_pattern(self->idle, warm_pages);
 	ASSERT_EQ(0, unbind(self->idle, IDLE_MIB * MIB));
 	ASSERT_EQ(0, workload_start(&self->w));
-	/* htier_manage_self() but at the module's default period. */
-	ASSERT_EQ(0, htier_writef("scope_pids", "%lld", getpid()));
-	ASSERT_EQ(0, htier_write("cpu_permil", "4"));
-	/* The budget itself, not its boost (tested below). */
-	ASSERT_EQ(0, htier_write("cpu_boost_permil", "0"));
-	ASSERT_EQ(0, htier_write("quota_bytes", "max"));
+	/* The module's default period; the budget itself, not its boost. */
+	ASSERT_EQ(0, manage_self_on_budget("4", "0"));
 	ASSERT_EQ(0, htier_write("enabled", "1"));
 	r0 = htier_read_ll("stats/rounds");
 	b0 = -1;	/* after a round under these settings */
@@ -236,11 +247,8 @@ TEST_F_TIMEOUT(cost, boost_while_converging_then_back_to_the_budget, 150)
 
 	ASSERT_EQ(0, hot_region_of(&self->w, 32, true));
 	ASSERT_EQ(0, workload_start(&self->w));
-	ASSERT_EQ(0, htier_writef("scope_pids", "%lld", getpid()));
+	ASSERT_EQ(0, manage_self_on_budget("4", "500"));
 	ASSERT_EQ(0, htier_write("scan_interval_ms", "200"));
-	ASSERT_EQ(0, htier_write("cpu_permil", "4"));
-	ASSERT_EQ(0, htier_write("cpu_boost_permil", "500"));
-	ASSERT_EQ(0, htier_write("quota_bytes", "max"));
 	b0 = htier_read_ll("stats/boost_ms");
 	ASSERT_EQ(0, htier_write("enabled", "1"));
 
