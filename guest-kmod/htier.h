@@ -172,7 +172,6 @@ struct htier_ctx {
 	call_single_data_t __percpu *flush_csd;	/* TLB flush, per CPU */
 	u32 passes_since_cool;		/* walk passes since the last cooling */
 	s64 credit_ns;			/* CPU budget not yet spent */
-	u64 credit_at_ns;
 	u64 cpu_at_ns, cpu_wall_at_ns;	/* for thread_cpu_permil */
 	u32 round;
 	u64 last_samples, last_samples_slow;

@@ -373,20 +373,21 @@ static void htier_snapshot_settings(struct htier_ctx *ctx)
  */
 static void htier_budget_round(struct htier_ctx *ctx)
 {
-	u64 now = ktime_get_ns(), permil = ctx->cur.cpu_permil;
+	u64 now = ktime_get_ns(), permil = ctx->cur.cpu_permil, earned;
+	bool boosted;
 	s64 cap;
 
-	if (htier_boost_step(&ctx->boost, now,
-			     ctx->cur.cpu_boost_permil > permil))
+	/* Earned at the boosted rate only for the time the boost paid for. */
+	earned = htier_boost_credit(&ctx->boost, now, ctx->cur.cpu_permil,
+				    ctx->cur.cpu_boost_permil, &boosted);
+	if (boosted)
 		permil = ctx->cur.cpu_boost_permil;
 	ctx->permil_now = (u32)permil;
 	cap = (s64)(permil * HTIER_CREDIT_MAX_S * NSEC_PER_SEC / 1000);
 
-	ctx->credit_ns += (s64)div64_u64((now - ctx->credit_at_ns) * permil,
-					 1000);
+	ctx->credit_ns += (s64)earned;
 	/* Neither saved-up credit nor debt beyond HTIER_CREDIT_MAX_S. */
 	ctx->credit_ns = clamp(ctx->credit_ns, -cap, cap);
-	ctx->credit_at_ns = now;
 	ctx->budget_ns = ctx->credit_ns > 0 ? ctx->credit_ns : 0;
 }
 
@@ -498,8 +499,8 @@ static int htier_thread(void *data)
 	 * while the image is taken): between rounds, in the wait below.
 	 */
 	set_freezable();
-	ctx->credit_at_ns = ctx->cpu_wall_at_ns = ktime_get_ns();
-	htier_boost_init(&ctx->boost, ctx->credit_at_ns);
+	ctx->cpu_wall_at_ns = ktime_get_ns();
+	htier_boost_init(&ctx->boost, ctx->cpu_wall_at_ns);
 	ctx->cpu_at_ns = current->se.sum_exec_runtime;
 	while (!kthread_should_stop()) {
 		mutex_lock(&ctx->round_lock);

@@ -261,6 +261,33 @@ bool htier_boost_step(struct htier_boost *b, u64 now_ns, bool allowed)
 	return b->on;
 }
 
+/**
+ * htier_boost_credit() - the tracking budget earned since the last step
+ * @b: the boost state
+ * @now_ns: a monotonic clock
+ * @permil: the budget, per mille of the time
+ * @boost_permil: the boosted budget (no boost unless above @permil)
+ * @boosted: set to whether the time until the next step is boosted
+ *
+ * @permil of the time since the last step, and @boost_permil instead for
+ * the part of it the bucket paid for: a boost the bucket cannot pay for
+ * earns nothing, so the boost's share of the time holds for the budget too.
+ * Steps the boost (htier_boost_step()).  Return: the credit in ns.
+ */
+u64 htier_boost_credit(struct htier_boost *b, u64 now_ns, u32 permil,
+		       u32 boost_permil, bool *boosted)
+{
+	u64 dt = now_ns > b->at_ns ? now_ns - b->at_ns : 0;
+	u64 paid = b->total_ns, credit;
+
+	*boosted = htier_boost_step(b, now_ns, boost_permil > permil);
+	paid = b->total_ns - paid;
+	credit = dt * permil / 1000;
+	if (boost_permil > permil)
+		credit += paid * (boost_permil - permil) / 1000;
+	return credit;
+}
+
 /*
  * Feed one round's sample counts; true when the slow share jumped by more
  * than 15 points over its recent average.  Rounds with fewer than

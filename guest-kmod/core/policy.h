@@ -93,6 +93,8 @@ struct htier_boost {
 void htier_boost_init(struct htier_boost *b, u64 now_ns);
 void htier_boost_trigger(struct htier_boost *b, u64 now_ns);
 bool htier_boost_step(struct htier_boost *b, u64 now_ns, bool allowed);
+u64 htier_boost_credit(struct htier_boost *b, u64 now_ns, u32 permil,
+		       u32 boost_permil, bool *boosted);
 
 /*
  * A hot set that moved shows up first as a jump in the slow tier's share of

@@ -111,6 +111,8 @@ else
 	echo "BENCH-CPU kswapd0_ticks=$((sw1 - sw0)) hz=100 seconds=$secs"
 fi
 if [ $mode = htier ]; then
+	# The module's own messages (warnings, refusals) with the run.
+	dmesg | grep 'htier: ' | tail -n 300 | sed 's/^/BENCH-DMESG /'
 	for f in promoted_pages demoted_pages promote_failed demote_failed samples rounds migrate_us; do
 		echo "BENCH-STAT $f=$(cat /sys/kernel/mm/htier/stats/$f 2>/dev/null)"
 	done

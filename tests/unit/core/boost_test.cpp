@@ -90,6 +90,65 @@ TEST(Boost, NotAllowedIsNotPaid) {
   EXPECT_TRUE(htier_boost_step(&b, 5 * kS, true));
 }
 
+// The credit a round earns: the base rate for the time, the boosted rate
+// only for the part the bucket paid.  Triggered every round for ten
+// minutes, the credit is the base rate plus the boost's share of the time,
+// not the boosted rate throughout (the module once credited the boosted
+// rate for every interval that began boosted, however little the bucket
+// paid, and htierd ran at 11% of a vCPU in a bench's steady state).
+TEST(Boost, CreditFollowsWhatTheBucketPaid) {
+  htier_boost b;
+  htier_boost_init(&b, 0);
+  const uint64_t end = 600 * kS;
+  const uint32_t base = 10, boost = 100;
+  uint64_t credit = 0;
+  bool on = false;
+  for (uint64_t t = 200 * kMs; t <= end; t += 200 * kMs) {
+    htier_boost_trigger(&b, t);
+    credit += htier_boost_credit(&b, t, base, boost, &on);
+  }
+  const double most = double(end) * base / 1000 +
+                      double(HTIER_BOOST_BUCKET_NS + end / HTIER_BOOST_DUTY) *
+                          (boost - base) / 1000;
+  EXPECT_LE(double(credit), most);
+  EXPECT_GE(double(credit), double(end) * base / 1000 +
+                                double(end / HTIER_BOOST_DUTY) *
+                                    (boost - base) / 1000);
+  EXPECT_NEAR(double(credit) / double(end) * 1000, 10 + 90.0 / 6 + 3, 0.5);
+}
+
+TEST(Boost, CreditAtTheBaseRateWhenNotBoosted) {
+  htier_boost b;
+  htier_boost_init(&b, 0);
+  bool on = true;
+  uint64_t credit = 0;
+  for (uint64_t t = 500 * kMs; t <= 10 * kS; t += 500 * kMs)
+    credit += htier_boost_credit(&b, t, 10, 100, &on);
+  EXPECT_FALSE(on);
+  EXPECT_EQ(10 * kS * 10 / 1000, credit);
+  // A boost no higher than the base rate is no boost: nothing is paid.
+  htier_boost_trigger(&b, 10 * kS);
+  credit = htier_boost_credit(&b, 11 * kS, 10, 10, &on);
+  credit += htier_boost_credit(&b, 12 * kS, 10, 10, &on);
+  EXPECT_FALSE(on);
+  EXPECT_EQ(2 * kS * 10 / 1000, credit);
+  EXPECT_EQ(0u, b.total_ns);
+}
+
+TEST(Boost, TriggeredCreditIsBoostedFromTheNextInterval) {
+  htier_boost b;
+  htier_boost_init(&b, 0);
+  bool on = false;
+  EXPECT_EQ(kS * 10 / 1000, htier_boost_credit(&b, kS, 10, 100, &on));
+  EXPECT_FALSE(on);
+  htier_boost_trigger(&b, kS);
+  EXPECT_EQ(0u, htier_boost_credit(&b, kS, 10, 100, &on));	// no time
+  EXPECT_TRUE(on);
+  // The interval that began boosted, with a full bucket, earns the boost.
+  EXPECT_EQ(kS * 100 / 1000, htier_boost_credit(&b, 2 * kS, 10, 100, &on));
+  EXPECT_TRUE(on);
+}
+
 TEST(Shift, JumpInTheSlowShareIsSeen) {
   htier_shift s = {};
   for (int i = 0; i < 20; i++)
