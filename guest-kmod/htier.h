@@ -85,6 +85,9 @@ struct htier_walk_stats {
 	u64 passes;		/* address spaces walked to their end */
 	u64 wraps;		/* passes over every managed address space */
 	u64 pages;		/* tracked pages the walk covered */
+	u64 tier_pages[NR_HTIER_TIERS];	/* base pages covered, by tier */
+	/* Young slow pages of regions sampled before, now and then. */
+	u64 slow_young_now, slow_young_before;
 	u64 ns;			/* time spent walking */
 };
 
@@ -176,6 +179,7 @@ struct htier_ctx {
 	u32 round;
 	u64 last_samples, last_samples_slow;
 	u64 pass_samples, pass_samples_slow;	/* this pass's, so far */
+	u64 pass_pages, pass_pages_slow;	/* the pages they cover */
 	struct htier_shift shift;	/* the slow share's recent average */
 	struct htier_boost boost;	/* the budget's boost while converging */
 	u64 last_nr_used;		/* tracked entries after the last round */

@@ -302,35 +302,65 @@ static u64 htier_round_budget(struct htier_ctx *ctx)
 }
 
 /*
- * The samples of a whole pass into the shift detector: a round that covers
- * part of the memory (the CPU budget) sees that part's share, which says
- * where the walk is, not that the hot set moved.  PEBS samples everything
- * every round.
+ * The samples of at least a whole pass into the shift detector, with the
+ * pages they cover by tier: a round that covers part of the memory (the
+ * CPU budget) sees that part, which says where the walk is, not that the
+ * hot set moved (a part without the hot tables looks like a hot set gone
+ * to slow).  So samples and covered pages add up until they cover every
+ * tracked page at least once.  PEBS samples everything every round.
  */
-static bool htier_slow_accesses_jumped(struct htier_ctx *ctx)
+static bool htier_slow_accesses_jumped(struct htier_ctx *ctx,
+				       const struct htier_hist *h)
 {
 	u64 all = atomic64_read(&ctx->stats.samples);
 	u64 slow = atomic64_read(&ctx->stats.samples_slow);
+	u64 covered, pages = 0;
 	bool jumped;
+	int t, b;
 
+	for (t = 0; t < NR_HTIER_TIERS; t++)
+		for (b = 0; b < HTIER_NR_BINS; b++)
+			pages += h->pages[t][b];
 	ctx->pass_samples += all - ctx->last_samples;
 	ctx->pass_samples_slow += slow - ctx->last_samples_slow;
 	ctx->last_samples = all;
 	ctx->last_samples_slow = slow;
-	if (ctx->ops->samples_by_walk && !ctx->went_round && !ctx->walk.wraps)
+	if (ctx->ops->samples_by_walk) {
+		for (t = 0; t < NR_HTIER_TIERS; t++)
+			ctx->pass_pages += ctx->walk.tier_pages[t];
+		ctx->pass_pages_slow += ctx->walk.tier_pages[HTIER_TIER_SLOW];
+		covered = ctx->pass_pages;
+	} else {
+		ctx->pass_pages = covered = pages;
+		ctx->pass_pages_slow = 0;
+		for (b = 0; b < HTIER_NR_BINS; b++)
+			ctx->pass_pages_slow += h->pages[HTIER_TIER_SLOW][b];
+	}
+	/* The regions this round sampled, against their previous visit. */
+	if (ctx->ops->samples_by_walk &&
+	    htier_shift_regions(ctx->walk.slow_young_now,
+				ctx->walk.slow_young_before))
+		return true;
+	if (ctx->ops->samples_by_walk && covered < pages)
 		return false;
 	jumped = htier_shift_step(&ctx->shift, ctx->pass_samples_slow,
-				  ctx->pass_samples);
+				  ctx->pass_samples, ctx->pass_pages_slow,
+				  ctx->pass_pages);
 	ctx->pass_samples = ctx->pass_samples_slow = 0;
+	ctx->pass_pages = ctx->pass_pages_slow = 0;
 	return jumped;
 }
 
 /*
  * Placement is converging, so boost the budget (struct htier_boost): the
  * walk found much memory it had not tracked (a new or growing process:
- * a sixteenth more, at least HTIER_BOOST_NEW_PAGES), the slow tier's share
- * of the accesses jumped (a moved hot set), or the round moved more than a
- * sixteenth of the quota (placement far from settled).  Return: triggered.
+ * a sixteenth more, at least HTIER_BOOST_NEW_PAGES), the slow tier's
+ * samples per page jumped against the fast tier's (a moved hot set), or the
+ * round promoted more than a sixteenth of the quota, or that many slow pages
+ * are hotter than the hot set's coldest bin (placement far from settled;
+ * promotions only, so that the steady trickle of exchanges, each a
+ * promotion and a demotion, does not keep the boost on).
+ * Return: triggered.
  */
 static bool htier_boost_check(struct htier_ctx *ctx, const struct htier_plan *plan,
 			      u64 quota_pages, bool jumped)
@@ -338,11 +368,14 @@ static bool htier_boost_check(struct htier_ctx *ctx, const struct htier_plan *pl
 	u64 used = ctx->table.nr_used, prev = ctx->last_nr_used;
 	bool grew = used > prev &&
 		    used - prev >= max_t(u64, HTIER_BOOST_NEW_PAGES, prev / 16);
-	bool moving = plan->nr_promote + plan->nr_demote >=
+	bool moving = plan->nr_promote >=
 		      max_t(u64, HTIER_BOOST_MOVE_PAGES, quota_pages / 16);
+	/* Slow pages hotter than the hot set's coldest bin: still owed. */
+	bool owed = plan->stale_pages >=
+		    max_t(u64, HTIER_BOOST_MOVE_PAGES, quota_pages / 16);
 
 	ctx->last_nr_used = used;
-	if (!(grew || jumped || moving))
+	if (!(grew || jumped || moving || owed))
 		return false;
 	htier_boost_trigger(&ctx->boost, ktime_get_ns());
 	return true;
@@ -467,7 +500,7 @@ static void htier_round(struct htier_ctx *ctx)
 	 * memory (one the exchange gap still holds back needs more samples),
 	 * and the walk covered everything (else keep the pace to cover it).
 	 */
-	jumped = htier_slow_accesses_jumped(ctx);
+	jumped = htier_slow_accesses_jumped(ctx, &hist);
 	if (htier_boost_check(ctx, &plan, params.quota_pages, jumped) ||
 	    plan.nr_promote || plan.nr_demote || !ctx->went_round ||
 	    plan.stale_pages > plan.hot_pages / 64)

@@ -61,6 +61,7 @@ struct htier_walk {
 	u32 since_unlock;	/* work units since the mmap lock was taken */
 	bool stop;		/* deadline passed, or the round was aborted */
 	bool cleared;		/* accessed bits were cleared: flush */
+	u32 slow_young;		/* in the table being sampled */
 	struct htier_walk_stats st;
 };
 
@@ -155,6 +156,17 @@ static struct htier_region *htier_walk_region(struct htier_walk *w,
 	return r;
 }
 
+/* The walk covered @r's tracked pages without reading them one by one. */
+static void htier_walk_cover_region(struct htier_walk *w,
+				    const struct htier_region *r)
+{
+	int t;
+
+	w->st.pages += r->nr_tracked;
+	for (t = 0; t < NR_HTIER_TIERS; t++)
+		w->st.tier_pages[t] += htier_region_tier_pages(r, t);
+}
+
 static void htier_walk_page(struct htier_walk *w, struct htier_region *r,
 			    u32 idx, struct page *page, bool young)
 {
@@ -163,10 +175,32 @@ static void htier_walk_page(struct htier_walk *w, struct htier_region *r,
 
 	htier_region_record(&w->ctx->table, r, idx, sample, tier);
 	w->st.pages++;
+	w->st.tier_pages[tier] += (r->flags & HTIER_PAGE_HUGE) ?
+				  HTIER_HUGE_PAGES : 1;
 	if (sample) {
 		w->st.young++;
 		htier_count_sample(w->ctx, tier);
+		if (tier == HTIER_TIER_SLOW)
+			w->slow_young++;
 	}
+}
+
+/*
+ * A sampled table's young slow pages against its previous visit's, both
+ * per HTIER_SHIFT_WINDOW_US of window (htier_shift_regions()).
+ */
+static void htier_walk_slow_young(struct htier_walk *w, struct htier_region *r)
+{
+	u32 window = max_t(u32, w->ctx->abit_window_us, 1);
+	u64 now = div_u64((u64)w->slow_young * HTIER_SHIFT_WINDOW_US, window);
+
+	now = min_t(u64, now, U16_MAX - 1);
+	if (r->slow_young) {
+		w->st.slow_young_now += now;
+		w->st.slow_young_before += r->slow_young - 1;
+	}
+	r->slow_young = (u16)now + 1;
+	w->slow_young = 0;
 }
 
 /* A PMD-mapped THP: one entry, sampled by the PMD's accessed bit. */
@@ -191,6 +225,7 @@ static void htier_walk_huge_pmd(struct htier_walk *w,
 			w->cleared = true;
 		}
 		htier_walk_page(w, r, 0, pmd_page(pmd), young);
+		w->slow_young = 0;
 	}
 	spin_unlock(ptl);
 	if (r)
@@ -226,11 +261,14 @@ static void htier_walk_ptes_sample(struct htier_walk *w, struct mm_struct *mm,
 		if (htier_region_add_heat(&w->ctx->table, r, idx, 1, &tier)) {
 			w->st.young++;
 			htier_count_sample(w->ctx, tier);
+			if (tier == HTIER_TIER_SLOW)
+				w->slow_young++;
 		}
 	}
 	htier_pte_unmap_unlock(start, ptl);
 	w->st.ptes += PTRS_PER_PTE;
-	w->st.pages += r->nr_tracked;
+	htier_walk_cover_region(w, r);
+	htier_walk_slow_young(w, r);
 }
 
 /*
@@ -278,6 +316,7 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 		if (!young && !full && htier_region_tracked(r, idx)) {
 			htier_region_keep(r, idx);
 			w->st.pages++;
+			w->st.tier_pages[htier_region_tier(r, idx)]++;
 			continue;
 		}
 		pfn = pte_pfn(pte);
@@ -313,8 +352,12 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 	}
 	htier_pte_unmap_unlock(start, ptl);
 	w->st.ptes += PTRS_PER_PTE;
-	if (r)
+	if (r) {
 		htier_region_visit_end(t, r);
+		if (htier_walk_samples(w))
+			htier_walk_slow_young(w, r);
+	}
+	w->slow_young = 0;
 }
 
 /*
@@ -342,7 +385,7 @@ static void htier_walk_pmd(struct htier_walk *w, struct mm_struct *mm,
 		if (r && htier_walk_covers(w))
 			htier_region_note_idle(t, r);
 		if (r)
-			w->st.pages += r->nr_tracked;
+			htier_walk_cover_region(w, r);
 		w->st.pmds_idle++;
 		htier_walk_tick(w, 1);
 		return;
@@ -597,6 +640,7 @@ struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
 	struct htier_cursor cur = from;
 	u64 t0 = ktime_get_ns();
 	bool first = true;
+	int i;
 
 	while (!w.stop) {
 		unsigned long stop_at = TASK_SIZE_MAX;
@@ -653,6 +697,10 @@ struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
 	st->passes += w.st.passes;
 	st->wraps += w.st.wraps;
 	st->pages += w.st.pages;
+	for (i = 0; i < NR_HTIER_TIERS; i++)
+		st->tier_pages[i] += w.st.tier_pages[i];
+	st->slow_young_now += w.st.slow_young_now;
+	st->slow_young_before += w.st.slow_young_before;
 	st->ns += ktime_get_ns() - t0;
 	return cur;
 }

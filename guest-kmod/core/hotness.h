@@ -94,6 +94,11 @@ struct htier_region {
 	u8 idle_walks;		/* walks that skipped it as idle, in a row */
 	u8 reads;		/* walker's own: reads since its last full one */
 	u32 failed_cool;	/* cool_count when failed[] was last set */
+	/*
+	 * The sampling walker's own: young slow pages at its last sampled
+	 * visit, per HTIER_SHIFT_WINDOW_US of window, plus one (0: none yet).
+	 */
+	u16 slow_young;
 	/* private: */
 	u16 hist[NR_HTIER_TIERS][HTIER_NR_BINS];	/* base pages */
 	u8 state[HTIER_REGION_PAGES];
@@ -178,6 +183,17 @@ static inline enum htier_tier htier_region_tier(const struct htier_region *r,
 						u32 idx)
 {
 	return (enum htier_tier)(r->state[idx] & HTIER_PS_TIER_MASK);
+}
+
+/* Base pages of @r last recorded on @tier (its histogram's total). */
+static inline u32 htier_region_tier_pages(const struct htier_region *r,
+					  enum htier_tier tier)
+{
+	u32 n = 0, b;
+
+	for (b = 0; b < HTIER_NR_BINS; b++)
+		n += r->hist[tier][b];
+	return n;
 }
 
 /*

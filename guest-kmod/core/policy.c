@@ -288,27 +288,43 @@ u64 htier_boost_credit(struct htier_boost *b, u64 now_ns, u32 permil,
 	return credit;
 }
 
-/*
- * Feed one round's sample counts; true when the slow share jumped by more
- * than 15 points over its recent average.  Rounds with fewer than
- * HTIER_SHIFT_MIN_SAMPLES samples say nothing and are skipped: at that
- * many, chance moves the share by about 2 points (one standard deviation),
- * so a 15-point jump is no accident.
+/**
+ * htier_shift_step() - feed a pass's samples; did the hot set move?
+ * @s: the detector
+ * @slow: samples of pages on the slow tier
+ * @total: all samples
+ * @slow_pages: pages on the slow tier
+ * @pages: all tracked pages
+ *
+ * True when the ratio of the slow tier's samples per page to the other
+ * pages' rose above twice its recent average plus 0.2 (noise at a low
+ * ratio).  Passes with fewer than HTIER_SHIFT_MIN_SAMPLES samples, or
+ * without pages on either side, say nothing and are skipped.
  */
-bool htier_shift_step(struct htier_shift *s, u64 slow, u64 total)
+bool htier_shift_step(struct htier_shift *s, u64 slow, u64 total,
+		      u64 slow_pages, u64 pages)
 {
-	u32 share;
+	u64 fast = total > slow ? total - slow : 0;
+	u64 fast_pages = pages > slow_pages ? pages - slow_pages : 0;
+	u64 slow_rate, fast_rate, ratio;
 	bool jumped;
 
-	if (total < HTIER_SHIFT_MIN_SAMPLES)
+	if (total < HTIER_SHIFT_MIN_SAMPLES || !slow_pages || !fast_pages ||
+	    slow > total)
 		return false;
-	share = (u32)(slow * 1000 / total);
+	/* Samples per million pages on each side. */
+	slow_rate = slow * 1000000 / slow_pages;
+	fast_rate = fast * 1000000 / fast_pages;
+	ratio = fast_rate ? slow_rate * 1000 / fast_rate : HTIER_SHIFT_RATIO_MAX;
+	if (ratio > HTIER_SHIFT_RATIO_MAX)
+		ratio = HTIER_SHIFT_RATIO_MAX;
+	s->last_ratio = (u32)ratio;
 	if (!s->primed) {
-		s->avg_permil = share;
+		s->avg_ratio = (u32)ratio;
 		s->primed = true;
 		return false;
 	}
-	jumped = share > s->avg_permil + 150;
-	s->avg_permil = (3 * s->avg_permil + share) / 4;
+	jumped = ratio > 2 * (u64)s->avg_ratio + 200;
+	s->avg_ratio = (u32)((3 * (u64)s->avg_ratio + ratio) / 4);
 	return jumped;
 }

@@ -149,30 +149,68 @@ TEST(Boost, TriggeredCreditIsBoostedFromTheNextInterval) {
   EXPECT_TRUE(on);
 }
 
-TEST(Shift, JumpInTheSlowShareIsSeen) {
+// 100k pages on slow, 30k on fast; the hot ones on fast: 6000 samples on
+// fast (0.2 per page), 5000 on slow (0.05 per page): a ratio of 0.25.
+TEST(Shift, HotSetMovingToSlowIsSeen) {
   htier_shift s = {};
   for (int i = 0; i < 20; i++)
-    EXPECT_FALSE(htier_shift_step(&s, 300, 1000));	// 30% slow, steady
-  EXPECT_TRUE(htier_shift_step(&s, 850, 1000));	// the hot set moved
+    EXPECT_FALSE(htier_shift_step(&s, 5000, 11000, 100000, 130000));
+  EXPECT_EQ(250u, s.avg_ratio);
+  // The hot set moved to slow pages: 11000 on slow, 1500 on fast.
+  EXPECT_TRUE(htier_shift_step(&s, 11000, 12500, 100000, 130000));
+  EXPECT_EQ(2200u, s.last_ratio);
 }
 
-TEST(Shift, MoreSamplesAtTheSameShareAreNoJump) {
+TEST(Shift, AWiderWindowOrMoreSamplesAreNoJump) {
   htier_shift s = {};
   for (int i = 0; i < 20; i++)
-    EXPECT_FALSE(htier_shift_step(&s, 300, 1000));
-  // A budget ten times larger: ten times the samples, the same share.
+    EXPECT_FALSE(htier_shift_step(&s, 5000, 11000, 100000, 130000));
+  // A window twice as wide: twice the cold slow pages young, the hot fast
+  // ones nearer saturation.  The slow share goes from 45% to 60%, which
+  // the earlier share-based detector took for a jump; the ratio does not
+  // move much.
+  EXPECT_FALSE(htier_shift_step(&s, 10000, 16600, 100000, 130000));
+  EXPECT_LT(s.last_ratio, 500u);
+  // A budget ten times larger: ten times the samples, the same rates.
   for (int i = 0; i < 5; i++)
-    EXPECT_FALSE(htier_shift_step(&s, 3000, 10000));
-  // And back down.
-  EXPECT_FALSE(htier_shift_step(&s, 300, 1000));
+    EXPECT_FALSE(htier_shift_step(&s, 50000, 110000, 100000, 130000));
+  EXPECT_FALSE(htier_shift_step(&s, 5000, 11000, 100000, 130000));
 }
 
-TEST(Shift, FewSamplesSayNothing) {
+TEST(Shift, FewSamplesOrOneSidedMemorySayNothing) {
   htier_shift s = {};
   for (int i = 0; i < 5; i++)
-    EXPECT_FALSE(htier_shift_step(&s, 100, 1000));
-  EXPECT_FALSE(htier_shift_step(&s, 400, 400));	// 100% slow, but 400 samples
-  EXPECT_EQ(100u, s.avg_permil);
+    EXPECT_FALSE(htier_shift_step(&s, 5000, 11000, 100000, 130000));
+  EXPECT_FALSE(htier_shift_step(&s, 400, 400, 100000, 130000));	// 400 samples
+  EXPECT_FALSE(htier_shift_step(&s, 9000, 9000, 100000, 100000));	// no fast
+  EXPECT_FALSE(htier_shift_step(&s, 0, 9000, 0, 100000));	// no slow
+  EXPECT_FALSE(htier_shift_step(&s, 9001, 9000, 100000, 130000));	// bad input
+  EXPECT_EQ(250u, s.avg_ratio);
+}
+
+TEST(Shift, NoSamplesOnFastAtAllIsAJump) {
+  htier_shift s = {};
+  for (int i = 0; i < 5; i++)
+    EXPECT_FALSE(htier_shift_step(&s, 5000, 11000, 100000, 130000));
+  EXPECT_TRUE(htier_shift_step(&s, 9000, 9000, 100000, 130000));
+  EXPECT_EQ(uint32_t(HTIER_SHIFT_RATIO_MAX), s.last_ratio);
+}
+
+// Region by region: the young slow pages of the regions a round sampled
+// against the same regions' previous visit (per 10 ms of window).
+TEST(Shift, RegionsThatTurnHotAreSeenInOneRound) {
+  // 12 regions of cold slow pages, about 25 young each, then and now.
+  EXPECT_FALSE(htier_shift_regions(310, 300));
+  // A window four times shorter over saturated slow pages: at most 4x.
+  EXPECT_FALSE(htier_shift_regions(4 * 300, 300));
+  // Half of the twelve now hold the moved hot set, 200 young each: not
+  // enough against the 4x rule; the pass (htier_shift_step) sees it.
+  EXPECT_FALSE(htier_shift_regions(6 * 25 + 6 * 200, 300));
+  // What a 6.12 gups bench round saw when it reached the moved hot set.
+  EXPECT_TRUE(htier_shift_regions(2740, 268));
+  // A few pages more in a small round are no jump.
+  EXPECT_FALSE(htier_shift_regions(250, 0));
+  EXPECT_TRUE(htier_shift_regions(257, 0));
 }
 
 }  // namespace
