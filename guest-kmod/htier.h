@@ -183,6 +183,7 @@ struct htier_ctx {
 	struct htier_shift shift;	/* the slow share's recent average */
 	struct htier_boost boost;	/* the budget's boost while converging */
 	u64 last_nr_used;		/* tracked entries after the last round */
+	u64 last_promoted;		/* base pages the last round promoted */
 	u32 permil_now;			/* this round's budget */
 	u64 quota_pages_now;	/* last round's quota: quota_bytes or capacity */
 	u64 *promote_keys, *demote_keys;

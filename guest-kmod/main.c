@@ -355,11 +355,12 @@ static bool htier_slow_accesses_jumped(struct htier_ctx *ctx,
  * Placement is converging, so boost the budget (struct htier_boost): the
  * walk found much memory it had not tracked (a new or growing process:
  * a sixteenth more, at least HTIER_BOOST_NEW_PAGES), the slow tier's
- * samples per page jumped against the fast tier's (a moved hot set), or the
- * round promoted more than a sixteenth of the quota, or that many slow pages
- * are hotter than the hot set's coldest bin (placement far from settled;
- * promotions only, so that the steady trickle of exchanges, each a
- * promotion and a demotion, does not keep the boost on).
+ * samples per page jumped against the fast tier's (a moved hot set), the
+ * last round promoted more than a sixteenth of the quota (what it moved,
+ * not what the plan asked for; promotions only, so that the steady trickle
+ * of exchanges, each a promotion and a demotion, does not keep the boost
+ * on), or that many slow pages are at least the exchange gap hotter than
+ * the hot set's coldest bin (placement far from settled).
  * Return: triggered.
  */
 static bool htier_boost_check(struct htier_ctx *ctx, const struct htier_plan *plan,
@@ -368,10 +369,16 @@ static bool htier_boost_check(struct htier_ctx *ctx, const struct htier_plan *pl
 	u64 used = ctx->table.nr_used, prev = ctx->last_nr_used;
 	bool grew = used > prev &&
 		    used - prev >= max_t(u64, HTIER_BOOST_NEW_PAGES, prev / 16);
-	bool moving = plan->nr_promote >=
+	bool moving = ctx->last_promoted >=
 		      max_t(u64, HTIER_BOOST_MOVE_PAGES, quota_pages / 16);
-	/* Slow pages hotter than the hot set's coldest bin: still owed. */
-	bool owed = plan->stale_pages >=
+	/*
+	 * Slow pages the exchange gap hotter than the hot set's threshold:
+	 * hot beyond doubt.  (Counting every slow page above the threshold
+	 * kept the boost on in steady state: the threshold bin moves by one
+	 * at cooling steps, and a cold page's chance hits lift it one bin
+	 * above now and then.)
+	 */
+	bool owed = plan->owed_pages >=
 		    max_t(u64, HTIER_BOOST_MOVE_PAGES, quota_pages / 16);
 
 	ctx->last_nr_used = used;
@@ -490,6 +497,8 @@ static void htier_round(struct htier_ctx *ctx)
 	params.max_demote = params.max_promote;
 	if (nodes_empty(ctx->cur.slow_nodes) || nodes_empty(ctx->cur.fast_nodes))
 		params.max_promote = params.max_demote = 0;
+	/* Every page is recorded at every sample by the accessed-bit walk. */
+	params.exchange_recent = ctx->ops->samples_by_walk;
 	htier_plan_compute(&hist, &params, &plan);
 	trace_htier_round(ctx->table.nr_used, plan.hot_pages, fast,
 			  params.quota_pages, plan.nr_promote, plan.nr_demote);
@@ -513,8 +522,14 @@ static void htier_round(struct htier_ctx *ctx)
 	t1 = ktime_get_ns();
 	track_ns = ctx->walk.ns + (t1 - t_rank);
 	if (plan.nr_promote || plan.nr_demote) {
+		u64 promoted = atomic64_read(&ctx->stats.promoted_pages);
+
 		htier_migrate_round(ctx, &plan);
 		atomic64_add((ktime_get_ns() - t1) / 1000, &ctx->stats.migrate_us);
+		ctx->last_promoted = atomic64_read(&ctx->stats.promoted_pages) -
+				     promoted;
+	} else {
+		ctx->last_promoted = 0;
 	}
 	/* Selection is ranking work too: charge it with the tracking. */
 	ctx->credit_ns -= (s64)track_ns;

@@ -73,6 +73,9 @@ void usage(std::FILE* f) {
 "  --exchange-gap G    htier: exchange only with pages G bins colder (2)\n"
 "  --exchange-top P    htier: exchange only pages in the hottest P permil of\n"
 "                      the quota (250, the module's; 0: any)\n"
+"  --exchange-recent B htier (accessed-bit samplers): an exchange promotes only\n"
+"                      pages found accessed at their last sample (1, the\n"
+"                      module's; 0: any)\n"
 "  --scan-max-ms MS    htier: period back-off limit while stable (4000;\n"
 "                      <= --epoch-ms: fixed period)\n"
 "  --abit-window-ms MS htier: fixed accessed-bit window (0: tuned)\n"
@@ -104,7 +107,7 @@ int main(int argc, char** argv) {
     kModel = 256, kSize, kHot, kWeight, kTheta, kSeed, kRate, kDuration,
     kShift, kTrace, kCapacity, kInitial, kEpoch, kBatch, kCoolEvery,
     kCoolShift, kPebs, kTppWindow, kMinBin, kMigrate, kPolicies, kJson, kTimeline,
-    kHelp, kGap, kXTop, kScanMax, kWindow, kCoolTime
+    kHelp, kGap, kXTop, kXRecent, kScanMax, kWindow, kCoolTime
   };
   static const option longopts[] = {
       {"model", required_argument, nullptr, kModel},
@@ -133,6 +136,7 @@ int main(int argc, char** argv) {
       {"help", no_argument, nullptr, kHelp},
       {"exchange-gap", required_argument, nullptr, kGap},
       {"exchange-top", required_argument, nullptr, kXTop},
+      {"exchange-recent", required_argument, nullptr, kXRecent},
       {"scan-max-ms", required_argument, nullptr, kScanMax},
       {"abit-window-ms", required_argument, nullptr, kWindow},
       {"cool-by-time", no_argument, nullptr, kCoolTime},
@@ -197,6 +201,10 @@ int main(int argc, char** argv) {
     case kXTop:
       ok = parseNumber(a, d) && d >= 0 && d <= 1000;
       cfg.policy.exchangeTopPermil = static_cast<uint32_t>(d);
+      break;
+    case kXRecent:
+      ok = parseNumber(a, d) && (d == 0 || d == 1);
+      cfg.policy.exchangeRecent = d == 1;
       break;
     case kScanMax: ok = parseNumber(a, cfg.policy.scanMaxMs) && cfg.policy.scanMaxMs >= 0; break;
     case kWindow: ok = parseNumber(a, cfg.policy.abitWindowMs) && cfg.policy.abitWindowMs >= 0; break;

@@ -200,6 +200,7 @@ class Htier : public Policy {
     params.min_promote_bin = cfg_.minPromoteBin;
     params.exchange_gap = cfg_.exchangeGap;
     params.exchange_top_permil = cfg_.exchangeTopPermil;
+    params.exchange_recent = cfg_.exchangeRecent && sampler_ != Sampler::Pebs;
     htier_table_histogram(&table_, &hist);
     htier_plan_compute(&hist, &params, &plan);
 

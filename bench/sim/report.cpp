@@ -113,6 +113,7 @@ void writeJson(std::ostream& out, const SimResult& r, const SimConfig& cfg) {
       << ",\"min_promote_bin\":" << cfg.policy.minPromoteBin
       << ",\"exchange_gap\":" << cfg.policy.exchangeGap
       << ",\"exchange_top_permil\":" << cfg.policy.exchangeTopPermil
+      << ",\"exchange_recent\":" << (cfg.policy.exchangeRecent ? "true" : "false")
       << ",\"scan_max_ms\":" << num(cfg.policy.scanMaxMs)
       << ",\"abit_window_ms\":" << num(cfg.policy.abitWindowMs)
       << ",\"cool_by_time\":" << (cfg.policy.coolByTime ? "true" : "false")

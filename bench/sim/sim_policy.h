@@ -24,6 +24,9 @@ struct PolicyConfig {
   uint32_t minPromoteBin = 2;  // HTIER_MIN_PROMOTE_BIN: promote heat >= 2 only
   uint32_t exchangeGap = 2;    // HTIER_EXCHANGE_GAP: exchange 2 bins colder
   uint32_t exchangeTopPermil = 250;  // HTIER_EXCHANGE_TOP_PERMIL
+  // Exchanges promote only pages accessed at their last sample (the
+  // module's, for the accessed-bit sampler; never for PEBS).
+  bool exchangeRecent = true;
   // htier's round: epochMs is scan_interval_ms (set by the simulator); while
   // a round plans no move the period doubles up to scanMaxMs
   // (scan_interval_max_ms; <= epochMs: fixed period).

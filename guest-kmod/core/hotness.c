@@ -186,6 +186,7 @@ static void htier_region_forget(struct htier_table *t, struct htier_region *r,
 		       htier_region_page_nr(r));
 	r->state[idx] = 0;
 	r->heat[idx] = 0;
+	r->recent[idx / 64] &= ~(1ULL << (idx % 64));
 	r->nr_tracked--;
 	t->nr_used--;
 }
@@ -280,6 +281,10 @@ void htier_region_record(struct htier_table *t, struct htier_region *r,
 	u32 heat = r->heat[idx], nr = htier_region_page_nr(r);
 
 	r->visit_seen[idx / 64] |= 1ULL << (idx % 64);
+	if (accesses)
+		r->recent[idx / 64] |= 1ULL << (idx % 64);
+	else
+		r->recent[idx / 64] &= ~(1ULL << (idx % 64));
 	if (r->state[idx] == state && !accesses)
 		return;
 	if (r->state[idx]) {
@@ -349,10 +354,12 @@ bool htier_region_add_heat(struct htier_table *t, struct htier_region *r,
  * @t: the table
  * @r: the region
  *
- * Its pages stay as they are; the region counts as seen.
+ * Its pages stay as they are, none of them accessed since the last walk;
+ * the region counts as seen.
  */
 void htier_region_note_idle(struct htier_table *t, struct htier_region *r)
 {
+	memset(r->recent, 0, sizeof(r->recent));
 	r->seen_epoch = t->epoch;
 	if (r->idle_walks < 0xff)
 		r->idle_walks++;

@@ -105,6 +105,7 @@ struct htier_region {
 	u16 heat[HTIER_REGION_PAGES];
 	u64 visit_seen[HTIER_REGION_PAGES / 64];	/* during a visit */
 	u64 failed[HTIER_REGION_PAGES / 64];	/* moves failed, see below */
+	u64 recent[HTIER_REGION_PAGES / 64];	/* accessed at the last record */
 };
 
 /**
@@ -204,6 +205,17 @@ static inline u32 htier_region_tier_pages(const struct htier_region *r,
 static inline void htier_region_keep(struct htier_region *r, u32 idx)
 {
 	r->visit_seen[idx / 64] |= 1ULL << (idx % 64);
+	r->recent[idx / 64] &= ~(1ULL << (idx % 64));
+}
+
+/*
+ * Was page @idx found accessed when it was last recorded (the last sample
+ * of the accessed-bit walk)?  A page's heat says how often it was hit over
+ * the last cooling periods; this says whether it still is.
+ */
+static inline bool htier_region_recent(const struct htier_region *r, u32 idx)
+{
+	return r->recent[idx / 64] & (1ULL << (idx % 64));
 }
 void htier_region_note_idle(struct htier_table *t, struct htier_region *r);
 

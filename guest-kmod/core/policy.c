@@ -81,8 +81,11 @@ void htier_plan_compute(const struct htier_hist *h,
 			plan->hot_pages += target[b];
 		}
 	}
-	for (b = plan->hot_bin + 1; b < HTIER_NR_BINS; b++)
+	for (b = plan->hot_bin + 1; b < HTIER_NR_BINS; b++) {
 		plan->stale_pages += h->pages[HTIER_TIER_SLOW][b];
+		if (b >= (int)(plan->hot_bin + gap))
+			plan->owed_pages += h->pages[HTIER_TIER_SLOW][b];
+	}
 	/*
 	 * Exchanges promote only pages ranked within the hottest
 	 * exchange_top_permil of the quota (both tiers): from the bin that
@@ -109,8 +112,9 @@ void htier_plan_compute(const struct htier_hist *h,
 
 	/* Over quota (it was lowered): demote the coldest pages first. */
 	forced = fast > params->quota_pages ? fast - params->quota_pages : 0;
-	htier_demote_upto(plan, excess, HTIER_NR_BINS - 1, forced,
-			  &demote_budget);
+	plan->nr_forced = htier_demote_upto(plan, excess, HTIER_NR_BINS - 1,
+					    forced, &demote_budget);
+	plan->exchange_recent = params->exchange_recent;
 	free_room = fast < params->quota_pages ? params->quota_pages - fast : 0;
 
 	/* Promote shortfalls, hottest first: free room, then exchanges. */
@@ -123,9 +127,14 @@ void htier_plan_compute(const struct htier_hist *h,
 		shortfall = min_t(u64, shortfall, promote_budget);
 
 		n = htier_take(&free_room, shortfall);
-		if (n < shortfall && b >= (int)gap && !forced && b >= (int)xbin)
-			n += htier_demote_upto(plan, excess, b - (int)gap,
-					       shortfall - n, &demote_budget);
+		if (n < shortfall && b >= (int)gap && !forced && b >= (int)xbin) {
+			u64 x = htier_demote_upto(plan, excess, b - (int)gap,
+						  shortfall - n, &demote_budget);
+
+			plan->exchange[b] = x;
+			plan->nr_exchange += x;
+			n += x;
+		}
 		promote_budget -= n;
 		plan->promote[b] = n;
 		plan->nr_promote += n;
@@ -141,8 +150,8 @@ void htier_plan_compute(const struct htier_hist *h,
  * Return: base pages taken.
  */
 static u64 htier_select_tier(const struct htier_table *t, u8 tier,
-			     u64 left[HTIER_NR_BINS], u64 room, u64 *keys,
-			     u32 max_keys, u32 *nr_keys)
+			     u64 left[HTIER_NR_BINS], u64 *xleft, bool recent,
+			     u64 room, u64 *keys, u32 max_keys, u32 *nr_keys)
 {
 	const u8 state = HTIER_PS_TRACKED | tier;
 	u64 taken = 0;
@@ -158,7 +167,8 @@ static u64 htier_select_tier(const struct htier_table *t, u8 tier,
 		nr = htier_region_page_nr(r);
 		htier_region_hist_now(t, r, tier, now);
 		for (b = 0; b < HTIER_NR_BINS && !wanted; b++)
-			wanted = now[b] && left[b] >= nr;
+			wanted = now[b] && (left[b] >= nr ||
+					    (xleft && xleft[b] >= nr));
 		if (!wanted || room - taken < nr)
 			continue;
 		for (idx = 0; idx < HTIER_REGION_PAGES && *nr_keys < max_keys;
@@ -167,9 +177,15 @@ static u64 htier_select_tier(const struct htier_table *t, u8 tier,
 			    htier_region_failed(t, r, idx))
 				continue;
 			b = htier_heat_bin(htier_region_heat(t, r, idx));
-			if (left[b] < nr || room - taken < nr)
+			if (room - taken < nr)
 				continue;
-			left[b] -= nr;
+			if (left[b] >= nr)
+				left[b] -= nr;
+			else if (xleft && xleft[b] >= nr &&
+				 (!recent || htier_region_recent(r, idx)))
+				xleft[b] -= nr;
+			else
+				continue;
 			keys[(*nr_keys)++] = r->key + idx;
 			taken += nr;
 		}
@@ -194,30 +210,66 @@ void htier_plan_select(const struct htier_table *t,
 		       const struct htier_plan *plan,
 		       struct htier_selection *sel)
 {
-	u64 promote[HTIER_NR_BINS], demote[HTIER_NR_BINS];
-	u64 room;
+	u64 free[HTIER_NR_BINS], xchg[HTIER_NR_BINS], demote[HTIER_NR_BINS];
+	u64 room, want_down, xleft;
+	u32 b;
 
-	memcpy(promote, plan->promote, sizeof(promote));
-	memcpy(demote, plan->demote, sizeof(demote));
 	sel->nr_promote_keys = 0;
 	sel->nr_demote_keys = 0;
 	sel->promote_pages = 0;
 	sel->demote_pages = 0;
-
-	if (plan->nr_demote)
+	/*
+	 * The promotions, in one pass: a page of a bin goes into free room
+	 * while the bin has some planned, else it is an exchange's (and
+	 * must be recent, where the plan says so).
+	 */
+	for (b = 0; b < HTIER_NR_BINS; b++) {
+		xchg[b] = plan->exchange[b];
+		free[b] = plan->promote[b] - plan->exchange[b];
+	}
+	if (plan->nr_promote)
+		sel->promote_pages = htier_select_tier(t, HTIER_TIER_SLOW, free,
+						       xchg, plan->exchange_recent,
+						       plan->nr_promote,
+						       sel->promote_keys,
+						       sel->max_keys,
+						       &sel->nr_promote_keys);
+	for (b = 0, xleft = 0; b < HTIER_NR_BINS; b++)
+		xleft += xchg[b];
+	/*
+	 * Demote what the quota forces and one page for each exchange
+	 * promotion taken (an exchange whose candidate was not taken
+	 * demotes nothing): the coldest that many of the planned ones.
+	 */
+	want_down = plan->nr_forced + plan->nr_exchange - xleft;
+	memcpy(demote, plan->demote, sizeof(demote));
+	for (b = 0, room = want_down; b < HTIER_NR_BINS; b++)
+		demote[b] = htier_take(&room, demote[b]);
+	if (want_down)
 		sel->demote_pages = htier_select_tier(t, HTIER_TIER_FAST, demote,
-						      plan->nr_demote,
+						      NULL, false, want_down,
 						      sel->demote_keys,
 						      sel->max_keys,
 						      &sel->nr_demote_keys);
-	if (!plan->nr_promote ||
-	    sel->demote_pages + plan->nr_promote <= plan->nr_demote)
+	/*
+	 * Promotions never exceed the room the plan made plus the demotions
+	 * found: if fewer were found (a huge page that does not fit, the key
+	 * array's end), take the promotions again within that.
+	 */
+	room = sel->demote_pages + plan->nr_promote > plan->nr_demote ?
+	       sel->demote_pages + plan->nr_promote - plan->nr_demote : 0;
+	if (sel->promote_pages <= room)
 		return;
-	room = sel->demote_pages + plan->nr_promote - plan->nr_demote;
-	sel->promote_pages = htier_select_tier(t, HTIER_TIER_SLOW, promote,
-					       room, sel->promote_keys,
-					       sel->max_keys,
-					       &sel->nr_promote_keys);
+	for (b = 0; b < HTIER_NR_BINS; b++) {
+		xchg[b] = plan->exchange[b];
+		free[b] = plan->promote[b] - plan->exchange[b];
+	}
+	sel->nr_promote_keys = 0;
+	sel->promote_pages = room ?
+		htier_select_tier(t, HTIER_TIER_SLOW, free, xchg,
+				  plan->exchange_recent, room,
+				  sel->promote_keys, sel->max_keys,
+				  &sel->nr_promote_keys) : 0;
 }
 
 void htier_boost_init(struct htier_boost *b, u64 now_ns)

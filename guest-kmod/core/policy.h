@@ -30,8 +30,21 @@ struct htier_plan {
 	 * this round's limits or the exchange gap let them move now.
 	 */
 	u64 stale_pages;
+	/*
+	 * Of those, the pages at least exchange_gap bins hotter than hot_bin:
+	 * hot beyond doubt, not a cold page's chance hits near the threshold.
+	 */
+	u64 owed_pages;
 	/* The coldest bin an exchange promotes from (exchange_top_permil). */
 	u32 exchange_bin;
+	/*
+	 * Of promote[], the pages an exchange pays for with a demotion each
+	 * (the rest go into free room); of nr_demote, those the quota forces.
+	 */
+	u64 exchange[HTIER_NR_BINS];
+	u64 nr_exchange;
+	u64 nr_forced;
+	bool exchange_recent;	/* from the parameters */
 };
 
 struct htier_policy_params {
@@ -46,6 +59,13 @@ struct htier_policy_params {
 	 * exchange_top_permil of quota_pages (0: any bin).
 	 */
 	u32 exchange_top_permil;
+	/*
+	 * An exchange promotes only pages found accessed at their last
+	 * sample (htier_region_recent()): for samplers that record every
+	 * page at every sample, where a cold page's chance hits pile up to
+	 * the hot set's heat now and then but are rarely still coming.
+	 */
+	bool exchange_recent;
 };
 
 void htier_plan_compute(const struct htier_hist *h,

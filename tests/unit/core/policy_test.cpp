@@ -128,7 +128,7 @@ TEST(PolicyPlan, PropertiesOverRandomHistograms) {
 
 TEST(PolicyPlan, EmptyHistogramMovesNothing) {
   htier_hist h{};
-  htier_policy_params q{100, 100, 100, 1, 1, 0};
+  htier_policy_params q{100, 100, 100, 1, 1, 0, false};
   htier_plan plan;
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.nr_promote, 0u);
@@ -145,7 +145,7 @@ TEST(PolicyPlan, HotThresholdFollowsQuota) {
   h.pages[HTIER_TIER_SLOW][2] = 1000;
   h.pages[HTIER_TIER_SLOW][0] = 5000;
   htier_plan plan;
-  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1, 0};
+  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1, 0, false};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.hot_bin, 8u);
   EXPECT_EQ(plan.hot_pages, 100u);
@@ -171,7 +171,7 @@ TEST(PolicyPlan, NeverPromotesBelowMinBin) {
   h.pages[HTIER_TIER_SLOW][2] = 10;
   h.pages[HTIER_TIER_SLOW][3] = 10;
   htier_plan plan;
-  htier_policy_params q{1000, ~0ULL, ~0ULL, 3, 1, 0};
+  htier_policy_params q{1000, ~0ULL, ~0ULL, 3, 1, 0, false};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.promote[3], 10u);
   EXPECT_EQ(plan.nr_promote, 10u);
@@ -182,7 +182,7 @@ TEST(PolicyPlan, PromotionsRespectMaxPromoteHottestFirst) {
   h.pages[HTIER_TIER_SLOW][9] = 30;
   h.pages[HTIER_TIER_SLOW][4] = 50;
   htier_plan plan;
-  htier_policy_params q{1000, 40, ~0ULL, 1, 1, 0};
+  htier_policy_params q{1000, 40, ~0ULL, 1, 1, 0, false};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.promote[9], 30u);
   EXPECT_EQ(plan.promote[4], 10u);
@@ -195,7 +195,7 @@ TEST(PolicyPlan, ExchangeAtFullQuota) {
   h.pages[HTIER_TIER_FAST][1] = 100;  // cold-ish, on fast
   h.pages[HTIER_TIER_SLOW][6] = 40;   // hot, on slow
   htier_plan plan;
-  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1, 0};
+  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1, 0, false};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.promote[6], 40u);
   EXPECT_EQ(plan.demote[1], 40u);
@@ -215,7 +215,7 @@ TEST(PolicyPlan, LoweredQuotaDemotesColdestFirst) {
   h.pages[HTIER_TIER_FAST][5] = 30;
   h.pages[HTIER_TIER_FAST][9] = 40;
   htier_plan plan;
-  htier_policy_params q{65, ~0ULL, ~0ULL, 1, 1, 0};
+  htier_policy_params q{65, ~0ULL, ~0ULL, 1, 1, 0, false};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.demote[0], 10u);
   EXPECT_EQ(plan.demote[2], 20u);
@@ -238,7 +238,7 @@ TEST(PolicySelect, LoweredQuotaKeepsHottestOnFast) {
   for (uint64_t v = 0; v < 1000; v++)
     t.record(htier_key(1, v), static_cast<uint32_t>(1u << (v % 10)) - 1,
              HTIER_TIER_FAST);
-  htier_policy_params q{300, 4096, 4096, 1, 1, 0};
+  htier_policy_params q{300, 4096, 4096, 1, 1, 0, false};
   Round r = applyRound(t, q);
   EXPECT_EQ(r.demoted, 700u);
   EXPECT_EQ(r.fastAfter, 300u);
@@ -255,7 +255,7 @@ TEST(PolicySelect, PicksExactlyThePlannedPagesPerBin) {
     t.record(htier_key(1, v), rng() % 200,
              v % 2 ? HTIER_TIER_FAST : HTIER_TIER_SLOW);
   htier_hist h = t.histogram();
-  htier_policy_params q{300, 50, 1000, 1, 1, 0};
+  htier_policy_params q{300, 50, 1000, 1, 1, 0, false};
   htier_plan plan;
   htier_plan_compute(&h, &q, &plan);
   std::vector<uint64_t> up(1024), down(1024);
@@ -338,7 +338,7 @@ TEST(PolicySelect, HugeEntriesNeverBreakTheQuota) {
   Table t(64);
   t.record(htier_key(1, 0), 1, HTIER_TIER_FAST, HTIER_PAGE_HUGE);  // 512
   t.record(htier_key(1, 4096), 40, HTIER_TIER_SLOW);               // hot 4K
-  htier_policy_params q{512, 4096, 4096, 1, 1, 0};
+  htier_policy_params q{512, 4096, 4096, 1, 1, 0, false};
   Round r = applyRound(t, q);
   EXPECT_EQ(r.plan.nr_promote, 1u);
   EXPECT_EQ(r.plan.nr_demote, 1u);
@@ -367,7 +367,7 @@ TEST(PolicySelect, TruncatedSelectionKeepsQuota) {
     t.record(htier_key(1, v), 1, HTIER_TIER_FAST);
   for (uint64_t v = 0; v < 4; v++)
     t.record(htier_key(2, v * 512), 100, HTIER_TIER_SLOW, HTIER_PAGE_HUGE);
-  htier_policy_params q{2048, 1u << 20, 1u << 20, 1, 1, 0};
+  htier_policy_params q{2048, 1u << 20, 1u << 20, 1, 1, 0, false};
   for (uint32_t maxKeys : {1u, 10u, 600u, 4096u}) {
     Table copy(8192);
     for (const auto& p : t.entries())
@@ -389,12 +389,12 @@ TEST(PolicyPlan, ExchangeGapStopsThresholdChurn) {
   h.pages[HTIER_TIER_SLOW][3] = 10;   // slightly hotter pages on slow
   htier_plan plan;
 
-  htier_policy_params gap2{100, 1000, 1000, 1, 2, 0};
+  htier_policy_params gap2{100, 1000, 1000, 1, 2, 0, false};
   htier_plan_compute(&h, &gap2, &plan);
   EXPECT_EQ(plan.nr_promote, 0u);
   EXPECT_EQ(plan.nr_demote, 0u);
 
-  htier_policy_params gap1{100, 1000, 1000, 1, 1, 0};
+  htier_policy_params gap1{100, 1000, 1000, 1, 1, 0, false};
   htier_plan_compute(&h, &gap1, &plan);
   EXPECT_EQ(plan.nr_promote, 10u);
   EXPECT_EQ(plan.nr_demote, 10u);
@@ -409,7 +409,7 @@ TEST(PolicyPlan, ExchangeGapStopsThresholdChurn) {
   EXPECT_EQ(plan.demote[2], 10u);
 
   // Free room needs no partner.
-  htier_policy_params roomy{120, 1000, 1000, 1, 2, 0};
+  htier_policy_params roomy{120, 1000, 1000, 1, 2, 0, false};
   htier_plan_compute(&h, &roomy, &plan);
   EXPECT_EQ(plan.promote[3], 10u);
   EXPECT_EQ(plan.nr_demote, 0u);
@@ -428,14 +428,14 @@ TEST(PolicyPlan, ExchangeTopKeepsChanceHitsOut) {
   htier_plan plan;
 
   // Without the limit, the gap alone lets bin 3 displace bin 1.
-  htier_policy_params any{100, 1000, 1000, 1, 2, 0};
+  htier_policy_params any{100, 1000, 1000, 1, 2, 0, false};
   htier_plan_compute(&h, &any, &plan);
   EXPECT_EQ(plan.promote[3], 30u);
   EXPECT_EQ(plan.demote[1], 30u);
 
   // The page of rank 25 (a quarter of the quota) is in bin 6: bin 3 is
   // below it, no exchange.
-  htier_policy_params top{100, 1000, 1000, 1, 2, 250};
+  htier_policy_params top{100, 1000, 1000, 1, 2, 250, false};
   htier_plan_compute(&h, &top, &plan);
   EXPECT_EQ(plan.exchange_bin, 6u);
   EXPECT_EQ(plan.nr_promote, 0u);
@@ -467,6 +467,115 @@ TEST(PolicyPlan, ExchangeTopKeepsChanceHitsOut) {
   htier_plan_compute(&r, &top, &plan);
   EXPECT_EQ(plan.promote[3], 30u);
   EXPECT_EQ(plan.nr_demote, 0u);
+}
+
+// A table whose quota of 100 is full of cold fast pages (bin 1, not
+// accessed at their last sample) and 30 hot slow pages (bin 6), of which
+// the even ones were accessed at their last sample and the odd not.
+void fillForExchange(Table& t) {
+  for (uint64_t v = 0; v < 100; v++) {
+    t.record(htier_key(1, v), 1, HTIER_TIER_FAST);
+    t.record(htier_key(1, v), 0, HTIER_TIER_FAST);  // seen, not accessed
+  }
+  for (uint64_t v = 0; v < 30; v++) {
+    t.record(htier_key(1, 1024 + v), 40, HTIER_TIER_SLOW);
+    if (v % 2)
+      t.record(htier_key(1, 1024 + v), 0, HTIER_TIER_SLOW);
+  }
+}
+
+// With exchange_recent, an exchange promotes only pages accessed at their
+// last sample, and demotes one page for each it promotes, no more.
+TEST(PolicySelect, ExchangesTakeRecentPagesOnlyAndDemoteAsMany) {
+  Table t(64);
+  fillForExchange(t);
+  htier_policy_params q{100, 1000, 1000, 1, 2, 0, true};
+  Round r = applyRound(t, q);
+  EXPECT_EQ(r.plan.nr_exchange, 30u);
+  EXPECT_EQ(r.promoted, 15u);
+  EXPECT_EQ(r.demoted, 15u);
+  EXPECT_EQ(r.fastAfter, 100u);
+  for (uint64_t v = 0; v < 30; v++)
+    EXPECT_EQ(t.tier(htier_key(1, 1024 + v)),
+              v % 2 ? HTIER_TIER_SLOW : HTIER_TIER_FAST) << v;
+  // Without it, all 30 come up.
+  Table t2(64);
+  fillForExchange(t2);
+  q.exchange_recent = false;
+  r = applyRound(t2, q);
+  EXPECT_EQ(r.promoted, 30u);
+  EXPECT_EQ(r.demoted, 30u);
+}
+
+// Free room takes pages whether or not they were accessed last time; with
+// room for 10, those 10 come first and the exchanges' 20 must be recent;
+// no page is selected twice.
+TEST(PolicySelect, FreeRoomFirstThenRecentExchangesNoPageTwice) {
+  Table t(64);
+  fillForExchange(t);
+  htier_policy_params q{110, 1000, 1000, 1, 2, 0, true};
+  htier_hist h = t.histogram();
+  htier_plan plan;
+  htier_plan_compute(&h, &q, &plan);
+  EXPECT_EQ(plan.nr_promote, 30u);
+  EXPECT_EQ(plan.nr_exchange, 20u);
+  std::vector<uint64_t> up(64), down(64);
+  htier_selection sel{up.data(), down.data(), 64, 0, 0, 0, 0};
+  htier_plan_select(t.get(), &plan, &sel);
+  // Pages 1024..1033 fill the room; of 1034..1053 the 10 even ones.
+  EXPECT_EQ(sel.promote_pages, 20u);
+  EXPECT_EQ(sel.demote_pages, 10u);
+  std::vector<uint64_t> keys(up.begin(), up.begin() + sel.nr_promote_keys);
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(std::adjacent_find(keys.begin(), keys.end()), keys.end());
+  for (uint32_t i = 0; i < sel.nr_promote_keys; i++) {
+    uint64_t v = htier_key_vpn(up[i]) - 1024;
+    EXPECT_TRUE(v < 10 || v % 2 == 0) << v;
+  }
+  Round r = applyRound(t, q);
+  EXPECT_LE(r.fastAfter, 110u);
+}
+
+// Over random tables with recency marks, the selection never takes a page
+// twice and never takes the fast tier over its quota.
+TEST(PolicySelect, RecentExchangesKeepTheQuotaOverRandomTables) {
+  std::mt19937_64 rng(11);
+  for (int round = 0; round < 200; round++) {
+    Table t(256);
+    uint64_t fast = 0;
+    for (uint64_t v = 0; v < 2000; v++) {
+      htier_tier tier = rng() % 3 ? HTIER_TIER_SLOW : HTIER_TIER_FAST;
+      t.record(htier_key(1, v), static_cast<uint32_t>(rng() % 64), tier);
+      if (rng() % 2)
+        t.record(htier_key(1, v), 0, tier);
+      fast += tier == HTIER_TIER_FAST;
+    }
+    // Full or roomy: exchanges and free room.
+    htier_policy_params q{fast + rng() % 300, rng() % 2000 + 1,
+                          rng() % 2000 + 1, 1,
+                          static_cast<uint32_t>(rng() % 3), 0, true};
+    uint32_t maxKeys = rng() % 2 ? 1u << 20 : 1 + rng() % 300;
+    Round r = applyRound(t, q, maxKeys);
+    EXPECT_LE(r.fastAfter, q.quota_pages) << "round " << round;
+    EXPECT_LE(r.demoted, r.plan.nr_demote) << "round " << round;
+    EXPECT_LE(r.promoted, r.plan.nr_promote) << "round " << round;
+  }
+}
+
+// Owed pages: slow pages the exchange gap above the hot set's threshold,
+// not the chance hits just above it.
+TEST(PolicyPlan, OwedPagesAreAGapAboveTheThreshold) {
+  htier_hist h{};
+  h.pages[HTIER_TIER_FAST][2] = 100;  // the quota ends in bin 2
+  h.pages[HTIER_TIER_SLOW][3] = 40;   // one bin above: chance hits
+  h.pages[HTIER_TIER_SLOW][4] = 7;    // two above: hot beyond doubt
+  h.pages[HTIER_TIER_SLOW][6] = 3;
+  htier_policy_params q{140, 1000, 1000, 1, 2, 0, false};
+  htier_plan plan;
+  htier_plan_compute(&h, &q, &plan);
+  EXPECT_EQ(plan.hot_bin, 2u);
+  EXPECT_EQ(plan.stale_pages, 50u);
+  EXPECT_EQ(plan.owed_pages, 10u);
 }
 
 }  // namespace
