@@ -5,7 +5,7 @@
  * one address space), and a log2 histogram of heat per tier.
  *
  * Cost follows what is tracked and touched, not the size of RAM:
- *  - memory is one region (about 1.7 KiB) per 2 MiB range that holds
+ *  - memory is one region (about 1.8 KiB) per 2 MiB range that holds
  *    tracked pages, allocated on demand, plus a small index of pointers;
  *  - a region's pages sit side by side, so a walk over one PTE table
  *    touches one region, in order;
