@@ -180,7 +180,7 @@ struct htier_ctx {
 	u64 last_samples, last_samples_slow;
 	u64 pass_samples, pass_samples_slow;	/* this pass's, so far */
 	u64 pass_pages, pass_pages_slow;	/* the pages they cover */
-	struct htier_shift shift;	/* the slow share's recent average */
+	struct htier_shift shift;	/* the hot-set shift detector */
 	struct htier_boost boost;	/* the budget's boost while converging */
 	u64 last_nr_used;		/* tracked entries after the last round */
 	u64 last_promoted;		/* base pages the last round promoted */
