@@ -206,6 +206,18 @@ static u64 htier_select_tier(const struct htier_table *t, u8 tier,
  * the selected demotions really make: the selection never grows fast usage
  * by more than the plan does (nr_promote - nr_demote), and the quota holds.
  */
+/* The plan's promotions per bin: into free room, and paid by exchanges. */
+static void htier_split_promote(const struct htier_plan *plan,
+				u64 free[HTIER_NR_BINS], u64 xchg[HTIER_NR_BINS])
+{
+	u32 b;
+
+	for (b = 0; b < HTIER_NR_BINS; b++) {
+		xchg[b] = plan->exchange[b];
+		free[b] = plan->promote[b] - plan->exchange[b];
+	}
+}
+
 void htier_plan_select(const struct htier_table *t,
 		       const struct htier_plan *plan,
 		       struct htier_selection *sel)
@@ -223,10 +235,7 @@ void htier_plan_select(const struct htier_table *t,
 	 * while the bin has some planned, else it is an exchange's (and
 	 * must be recent, where the plan says so).
 	 */
-	for (b = 0; b < HTIER_NR_BINS; b++) {
-		xchg[b] = plan->exchange[b];
-		free[b] = plan->promote[b] - plan->exchange[b];
-	}
+	htier_split_promote(plan, free, xchg);
 	if (plan->nr_promote)
 		sel->promote_pages = htier_select_tier(t, HTIER_TIER_SLOW, free,
 						       xchg, plan->exchange_recent,
@@ -260,10 +269,7 @@ void htier_plan_select(const struct htier_table *t,
 	       sel->demote_pages + plan->nr_promote - plan->nr_demote : 0;
 	if (sel->promote_pages <= room)
 		return;
-	for (b = 0; b < HTIER_NR_BINS; b++) {
-		xchg[b] = plan->exchange[b];
-		free[b] = plan->promote[b] - plan->exchange[b];
-	}
+	htier_split_promote(plan, free, xchg);
 	sel->nr_promote_keys = 0;
 	sel->promote_pages = room ?
 		htier_select_tier(t, HTIER_TIER_SLOW, free, xchg,
