@@ -182,7 +182,6 @@ struct htier_ctx {
 	u64 pass_pages, pass_pages_slow;	/* the pages they cover */
 	struct htier_shift shift;	/* the hot-set shift detector */
 	struct htier_boost boost;	/* the budget's boost while converging */
-	u64 last_nr_used;		/* tracked entries after the last round */
 	u64 last_promoted;		/* base pages the last round promoted */
 	u32 permil_now;			/* this round's budget */
 	u64 quota_pages_now;	/* last round's quota: quota_bytes or capacity */

@@ -364,11 +364,18 @@ static bool htier_slow_accesses_jumped(struct htier_ctx *ctx,
  * Return: triggered.
  */
 static bool htier_boost_check(struct htier_ctx *ctx, const struct htier_plan *plan,
-			      u64 quota_pages, bool jumped)
+			      u64 quota_pages, u64 used_before, u64 walk_grew,
+			      bool jumped)
 {
-	u64 used = ctx->table.nr_used, prev = ctx->last_nr_used;
-	bool grew = used > prev &&
-		    used - prev >= max_t(u64, HTIER_BOOST_NEW_PAGES, prev / 16);
+	/*
+	 * What this round's walk added, net of what it found gone: not the
+	 * change since the last round, which the entries that expiry and
+	 * scope changes drop between walks can hide (a selftest's new
+	 * process, tracked in the round that dropped the previous test's
+	 * pages, was not boosted).
+	 */
+	bool grew = walk_grew >= max_t(u64, HTIER_BOOST_NEW_PAGES,
+				       used_before / 16);
 	bool moving = ctx->last_promoted >=
 		      max_t(u64, HTIER_BOOST_MOVE_PAGES, quota_pages / 16);
 	/*
@@ -381,7 +388,6 @@ static bool htier_boost_check(struct htier_ctx *ctx, const struct htier_plan *pl
 	bool owed = plan->owed_pages >=
 		    max_t(u64, HTIER_BOOST_MOVE_PAGES, quota_pages / 16);
 
-	ctx->last_nr_used = used;
 	if (!(grew || jumped || moving || owed))
 		return false;
 	htier_boost_trigger(&ctx->boost, ktime_get_ns());
@@ -441,8 +447,8 @@ static void htier_round(struct htier_ctx *ctx)
 	};
 	struct htier_hist hist;
 	struct htier_plan plan;
-	u64 t0 = ktime_get_ns(), t1, t_rank, fast, quota, track_ns;
-	bool jumped;
+	u64 t0 = ktime_get_ns(), t1, t_rank, fast, quota, track_ns, used_before, walk_grew;
+	bool jumped, triggered;
 	int b;
 
 	htier_scope_refresh(ctx);
@@ -450,9 +456,12 @@ static void htier_round(struct htier_ctx *ctx)
 	htier_budget_round(ctx);
 	memset(&ctx->walk, 0, sizeof(ctx->walk));
 	ctx->went_round = false;
+	used_before = ctx->table.nr_used;
 	ctx->ops->collect(ctx);
 	if (READ_ONCE(ctx->abort_round))
 		return;
+	walk_grew = ctx->table.nr_used > used_before ?
+		    ctx->table.nr_used - used_before : 0;
 
 	t_rank = ktime_get_ns();
 	/*
@@ -510,8 +519,9 @@ static void htier_round(struct htier_ctx *ctx)
 	 * and the walk covered everything (else keep the pace to cover it).
 	 */
 	jumped = htier_slow_accesses_jumped(ctx, &hist);
-	if (htier_boost_check(ctx, &plan, params.quota_pages, jumped) ||
-	    plan.nr_promote || plan.nr_demote || !ctx->went_round ||
+	triggered = htier_boost_check(ctx, &plan, params.quota_pages,
+				      used_before, walk_grew, jumped);
+	if (triggered || plan.nr_promote || plan.nr_demote || !ctx->went_round ||
 	    plan.stale_pages > plan.hot_pages / 64)
 		ctx->interval_ms = ctx->cur.scan_interval_ms;
 	else
@@ -553,10 +563,13 @@ static int htier_thread(void *data)
 	while (!kthread_should_stop()) {
 		mutex_lock(&ctx->round_lock);
 		htier_snapshot_settings(ctx);
-		if (ctx->cur.enabled && ctx->ops)
+		if (ctx->cur.enabled && ctx->ops) {
 			htier_round(ctx);
-		else
+		} else {
+			/* Time off is not boosted time (nor paid for). */
+			htier_boost_stop(&ctx->boost);
 			htier_scope_prune(ctx);
+		}
 		mutex_unlock(&ctx->round_lock);
 		wait_event_freezable_timeout(ctx->wait,
 				kthread_should_stop() || READ_ONCE(ctx->kick),

@@ -319,6 +319,12 @@ bool htier_boost_step(struct htier_boost *b, u64 now_ns, bool allowed)
 	return b->on;
 }
 
+/* Tracking stopped: the time until the next step is not boosted. */
+void htier_boost_stop(struct htier_boost *b)
+{
+	b->on = false;
+}
+
 /**
  * htier_boost_credit() - the tracking budget earned since the last step
  * @b: the boost state

@@ -113,6 +113,7 @@ struct htier_boost {
 void htier_boost_init(struct htier_boost *b, u64 now_ns);
 void htier_boost_trigger(struct htier_boost *b, u64 now_ns);
 bool htier_boost_step(struct htier_boost *b, u64 now_ns, bool allowed);
+void htier_boost_stop(struct htier_boost *b);
 u64 htier_boost_credit(struct htier_boost *b, u64 now_ns, u32 permil,
 		       u32 boost_permil, bool *boosted);
 

@@ -90,6 +90,24 @@ TEST(Boost, NotAllowedIsNotPaid) {
   EXPECT_TRUE(htier_boost_step(&b, 5 * kS, true));
 }
 
+// Tracking turned off while boosted: the time off is not boosted time.
+// (The step after re-enabling once paid the whole spell off from the
+// bucket, as if the last round's boost had run all along: boost_ms grew
+// while disabled, and the bucket was empty when a new process came.)
+TEST(Boost, TimeStoppedIsNotPaid) {
+  htier_boost b;
+  htier_boost_init(&b, 0);
+  htier_boost_trigger(&b, 0);
+  EXPECT_TRUE(htier_boost_step(&b, 0, true));
+  EXPECT_TRUE(htier_boost_step(&b, 1 * kS, true));
+  htier_boost_stop(&b);		// disabled at 1 s
+  EXPECT_FALSE(htier_boost_step(&b, 61 * kS, true));	// enabled again
+  EXPECT_EQ(1 * kS, b.total_ns);
+  EXPECT_EQ(HTIER_BOOST_BUCKET_NS, b.bucket_ns);
+  htier_boost_trigger(&b, 61 * kS);
+  EXPECT_TRUE(htier_boost_step(&b, 61 * kS, true));
+}
+
 // The credit a round earns: the base rate for the time, the boosted rate
 // only for the part the bucket paid.  Triggered every round for ten
 // minutes, the credit is the base rate plus the boost's share of the time,
