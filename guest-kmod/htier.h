@@ -183,6 +183,9 @@ struct htier_ctx {
 	struct htier_shift shift;	/* the hot-set shift detector */
 	struct htier_boost boost;	/* the budget's boost while converging */
 	u64 last_promoted;		/* base pages the last round promoted */
+	bool promote_out_of_room;	/* its promotions found no free page */
+	u64 fast_free_now;		/* free fast pages the last round counted */
+	u64 fast_free_unusable;		/* of them, what the allocator refused */
 	u32 permil_now;			/* this round's budget */
 	u64 quota_pages_now;	/* last round's quota: quota_bytes or capacity */
 	u64 *promote_keys, *demote_keys;

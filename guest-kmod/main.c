@@ -211,9 +211,16 @@ int htier_select_sampler(struct htier_ctx *ctx, enum htier_sampler_id id)
 	return 0;
 }
 
-/* Fast capacity for managed pages: what they hold plus what is free. */
+/*
+ * Fast capacity for managed pages: what they hold plus what is free, of
+ * the free pages a promotion's allocation may take.  A zone keeps twice
+ * its high watermark, and what it reserves against allocations that
+ * could have used a higher zone (lowmem_reserve, which a movable page's
+ * allocation must leave).
+ */
 static u64 htier_fast_capacity_pages(struct htier_ctx *ctx, u64 managed_fast)
 {
+	const enum zone_type top = gfp_zone(GFP_HIGHUSER_MOVABLE);
 	u64 free = 0;
 	int nid;
 
@@ -221,16 +228,26 @@ static u64 htier_fast_capacity_pages(struct htier_ctx *ctx, u64 managed_fast)
 		pg_data_t *pgdat = NODE_DATA(nid);
 		int z;
 
-		for (z = 0; z < MAX_NR_ZONES; z++) {
+		for (z = 0; z <= top; z++) {
 			struct zone *zone = &pgdat->node_zones[z];
 			u64 f = zone_page_state(zone, NR_FREE_PAGES);
-			u64 keep = high_wmark_pages(zone) * 2;
+			u64 keep = high_wmark_pages(zone) * 2 +
+				   max_t(long, zone->lowmem_reserve[top], 0);
 
 			if (populated_zone(zone) && f > keep)
 				free += f - keep;
 		}
 	}
-	return managed_fast + free;
+	/*
+	 * Free pages a promotion could not have (the allocator refused one
+	 * with that much free: fragmentation, other zones' reserves) are no
+	 * room; only what is freed since counts.  Otherwise every round
+	 * would try, and fail, one batch more.
+	 */
+	ctx->fast_free_now = free;
+	if (ctx->fast_free_unusable > free)
+		ctx->fast_free_unusable = free;
+	return managed_fast + free - ctx->fast_free_unusable;
 }
 
 static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
@@ -538,6 +555,8 @@ static void htier_round(struct htier_ctx *ctx)
 		atomic64_add((ktime_get_ns() - t1) / 1000, &ctx->stats.migrate_us);
 		ctx->last_promoted = atomic64_read(&ctx->stats.promoted_pages) -
 				     promoted;
+		if (ctx->promote_out_of_room)
+			ctx->fast_free_unusable = ctx->fast_free_now;
 	} else {
 		ctx->last_promoted = 0;
 	}

@@ -61,6 +61,7 @@ struct htier_move {
 	enum htier_tier target_tier;
 	int next_nid;		/* round-robin start among target nodes */
 	u64 moved, failed;
+	bool out_of_room;	/* a target page could not be allocated */
 };
 
 static int htier_cmp_key(const void *a, const void *b)
@@ -160,8 +161,13 @@ static bool htier_move_run(struct htier_move *mv, struct mm_struct *mm,
 			htier_outcome[i] = HTIER_THERE;
 			continue;
 		}
-		newpage = htier_alloc_target(mv);
+		/*
+		 * No page on the target: the rest of the run would fail as
+		 * well (and the round stops moving this way).
+		 */
+		newpage = mv->out_of_room ? NULL : htier_alloc_target(mv);
 		if (!newpage) {
+			mv->out_of_room = true;
 			htier_outcome[i] = HTIER_FAILED;
 			failed++;
 			continue;
@@ -274,7 +280,8 @@ static void htier_move_keys(struct htier_move *mv, u64 *keys, u32 n)
 	u32 i = 0;
 
 	sort(keys, n, sizeof(*keys), htier_cmp_key, NULL);
-	while (i < n && !kthread_should_stop() && !READ_ONCE(ctx->abort_round)) {
+	while (i < n && !mv->out_of_room && !kthread_should_stop() &&
+	       !READ_ONCE(ctx->abort_round)) {
 		u32 slot = htier_key_slot(keys[i]);
 		struct mm_struct *mm = htier_scope_get_mm(ctx, slot);
 
@@ -284,7 +291,8 @@ static void htier_move_keys(struct htier_move *mv, u64 *keys, u32 n)
 			continue;
 		}
 		mmap_read_lock(mm);
-		while (i < n && htier_key_slot(keys[i]) == slot) {
+		while (i < n && !mv->out_of_room &&
+		       htier_key_slot(keys[i]) == slot) {
 			u32 pages, len = htier_run_len(ctx, keys, n, i, &pages);
 			unsigned long start = htier_key_vpn(keys[i]) << PAGE_SHIFT;
 			bool collected;
@@ -354,4 +362,5 @@ void htier_migrate_round(struct htier_ctx *ctx, const struct htier_plan *plan)
 		atomic64_add(up.moved, &ctx->stats.promoted_pages);
 		atomic64_add(up.failed, &ctx->stats.promote_failed);
 	}
+	ctx->promote_out_of_room = up.out_of_room;
 }
