@@ -126,6 +126,8 @@ struct htier_stats {
 	u64 tracked_regions, table_bytes;
 	u64 coverage_permil, thread_cpu_permil, track_us_total;
 	u64 cpu_permil_now, boost_ms;
+	/* Rounds that triggered the boost, by trigger; pages owed to fast. */
+	u64 boost_grew, boost_jumped, boost_moving, boost_owed, owed_pages;
 	u64 ptes_scanned, pmds_read, pmds_idle, lock_yields, full_passes;
 	u64 histogram[HTIER_NR_BINS];
 };

@@ -405,6 +405,13 @@ static bool htier_boost_check(struct htier_ctx *ctx, const struct htier_plan *pl
 	bool owed = plan->owed_pages >=
 		    max_t(u64, HTIER_BOOST_MOVE_PAGES, quota_pages / 16);
 
+	spin_lock(&ctx->stats_lock);
+	ctx->stats.boost_grew += grew;
+	ctx->stats.boost_jumped += jumped;
+	ctx->stats.boost_moving += moving;
+	ctx->stats.boost_owed += owed;
+	ctx->stats.owed_pages = plan->owed_pages;
+	spin_unlock(&ctx->stats_lock);
 	if (!(grew || jumped || moving || owed))
 		return false;
 	htier_boost_trigger(&ctx->boost, ktime_get_ns());

@@ -454,6 +454,11 @@ HTIER_STAT_SNAPSHOT(table_bytes);
 HTIER_STAT_SNAPSHOT(coverage_permil);
 HTIER_STAT_SNAPSHOT(cpu_permil_now);
 HTIER_STAT_SNAPSHOT(boost_ms);
+HTIER_STAT_SNAPSHOT(boost_grew);
+HTIER_STAT_SNAPSHOT(boost_jumped);
+HTIER_STAT_SNAPSHOT(boost_moving);
+HTIER_STAT_SNAPSHOT(boost_owed);
+HTIER_STAT_SNAPSHOT(owed_pages);
 HTIER_STAT_SNAPSHOT(thread_cpu_permil);
 HTIER_STAT_SNAPSHOT(track_us_total);
 HTIER_STAT_SNAPSHOT(ptes_scanned);
@@ -510,6 +515,11 @@ static struct attribute *htier_stats_attrs[] = {
 	&coverage_permil_attr.attr,
 	&cpu_permil_now_attr.attr,
 	&boost_ms_attr.attr,
+	&boost_grew_attr.attr,
+	&boost_jumped_attr.attr,
+	&boost_moving_attr.attr,
+	&boost_owed_attr.attr,
+	&owed_pages_attr.attr,
 	&thread_cpu_permil_attr.attr,
 	&track_us_total_attr.attr,
 	&ptes_scanned_attr.attr,

@@ -31,6 +31,9 @@ static const struct abi_file abi_files[] = {
 	{ "stats/hotness_histogram", 0444 },
 	{ "cpu_permil", 0644 }, { "cpu_boost_permil", 0644 },
 	{ "stats/cpu_permil_now", 0444 }, { "stats/boost_ms", 0444 },
+	{ "stats/boost_grew", 0444 }, { "stats/boost_jumped", 0444 },
+	{ "stats/boost_moving", 0444 }, { "stats/boost_owed", 0444 },
+	{ "stats/owed_pages", 0444 },
 };
 
 FIXTURE(abi) {};
