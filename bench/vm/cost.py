@@ -17,7 +17,9 @@ region) for its four measurements (2 models x 2 builds).  Before each,
 SIGUSR1 makes gups move the region back to node 1 and switch to the
 measurement's model (gups --reset-on-sigusr1 --reset-modes); then the build
 is loaded, scoped to gups (quota max, the module's default periods), and for
---duration seconds the guest samples every second htierd's CPU time (first
+at least --duration seconds, then on until no page has moved for the last
+--steady seconds (the steady window: tracking alone, the fill of node 0
+done) but at most --max-duration seconds, the guest samples every second htierd's CPU time (first
 field of /proc/<htierd>/schedstat: ns on CPU), its stats (rounds, and
 coverage_permil, thread_cpu_permil, ptes_scanned, pmds_skipped where the
 build has them), while gups measures placement itself (move_pages(2)
@@ -278,6 +280,11 @@ def cpu_figures(series, t0, steady_s, size_gib):
         for k in ("ptes_scanned", "pmds_skipped"):
             if k in last and k in base:
                 r[k + "_per_s_steady"] = (last[k] - base[k]) / dt
+        # Pages moved in the steady window: 0 unless the measurement hit
+        # --max-duration with htier still migrating.
+        if "promoted" in last and "promoted" in base:
+            r["moved_in_steady"] = (last["promoted"] + last["demoted"] -
+                                    base["promoted"] - base["demoted"])
     for k in ("cpu_pct_run", "cpu_pct_steady"):
         if k in r:
             r[k.replace("cpu_pct", "pct_per_gib")] = r[k] / size_gib
@@ -304,8 +311,14 @@ def phase_result(g, wl, build, a, size_gib):
     r = cpu_figures(ph["series"], ph["t0"], a.steady, size_gib)
     r["extra_stats"] = ph.get("extra", [])
     r["end"] = ph.get("end", {})
+    lm = num(r["end"].get("last_move", "")) if r["end"] else None
+    if isinstance(lm, (int, float)) and lm >= ph["t0"]:
+        # Seconds from insmod to the last sample at which pages had moved.
+        r["settled_s"] = round(lm - ph["t0"], 1)
     if gp and "start" in gp:
-        t0, t1 = ph["t0"], ph["t0"] + a.duration + 2
+        t0 = ph["t0"]
+        t1 = float(r["end"].get("t") or 0) or t0 + a.max_duration
+        t1 += 2
         s = [dict(x, at=gp["start"] + x["t"] - t0) for x in gp["samples"]
              if x.get("type") == "sample" and
              t0 <= gp["start"] + x["t"] <= t1]
@@ -339,11 +352,12 @@ def plan(a):
         for i, size in enumerate(rotate(a.sizes, rep)):
             phases = []
             for j, wl in enumerate(a.workloads):
-                o = list(BUILDS) if (rep + j + i) % 2 == 0 else BUILDS[::-1]
+                o = list(a.builds) if (rep + j + i) % 2 == 0 else \
+                    a.builds[::-1]
                 phases += ["%s:%s" % (wl, b) for b in o]
             lat = None
             if a.lat and size == a.lat_size:
-                lat = rotate(["off"] + BUILDS, rep)
+                lat = rotate(["off"] + a.builds, rep)
             runs.append({"rep": rep, "size": size, "phases": phases,
                          "lat": lat})
     return runs
@@ -351,7 +365,7 @@ def plan(a):
 
 def guest_timeout(a, size_b, nphases, nlat):
     gib = size_b / (1 << 30)
-    return (150 + 15 * gib + nphases * (a.duration + 30 + 4 * gib) +
+    return (150 + 15 * gib + nphases * (a.max_duration + 30 + 4 * gib) +
             nlat * (a.lat_seconds + 90))
 
 
@@ -379,7 +393,8 @@ def summarize(res, a):
                "ms_per_round_run", "pct_per_gib_steady", "pct_per_gib_run",
                "final_hot_on_fast", "rounds", "promoted", "coverage_permil",
                "thread_cpu_permil", "ptes_scanned_per_s_steady",
-               "pmds_skipped_per_s_steady", "mean_updates_per_s"]
+               "pmds_skipped_per_s_steady", "mean_updates_per_s",
+               "seconds", "settled_s", "moved_in_steady"]
     summ = {}
     for size in a.size_names:
         for wl in a.workloads:
@@ -464,7 +479,7 @@ def verdicts(summ, lat, a):
             vb = inf if tb["median"] is None else tb["median"]
             if va == inf and vb == inf:
                 rows.append("%s never vs never (neither within %d s: not "
-                            "judged)" % (sz, a.duration))
+                            "judged)" % (sz, a.max_duration))
                 continue
             seen = True
             ok = ok and va <= vb + a.t90_slack
@@ -521,15 +536,20 @@ def markdown(res, a):
              "on node 1) serves the guest's four measurements: before each, "
              "SIGUSR1 makes gups move the region back to node 1 (mbind "
              "MPOL_MF_MOVE) and switch to the measurement's model; then the "
-             "build is loaded for %d s (insmod, `scope_pids` = gups, quota "
-             "max, the module's default periods%s) and removed. Steady "
-             "state = the last %d s of each "
-             "measurement. %d repetition(s); figures are median "
+             "build is loaded (insmod, `scope_pids` = gups, quota "
+             "max, the module's default periods%s) for at least %d s, then "
+             "on until no page has moved for %d s, at most %d s, and "
+             "removed. Steady state = the last %d s of each measurement: "
+             "htier tracking the region after it has filled node 0 "
+             "(`moved in steady` > 0 where a measurement hit the %d s "
+             "limit still migrating). %d repetition(s); figures are median "
              "(min–max) over them. Total guest time: %.0f s.\n" % (
-                 c["fast_mb"], c["slow_mb"], CPU, c["hot"], c["duration"],
+                 c["fast_mb"], c["slow_mb"], CPU, c["hot"],
                  "" if not c["interval_ms"] else
-                 ", scan_interval_ms=%d" % c["interval_ms"],
-                 c["steady"], c["reps"], res.get("wall_s", 0)))
+                 ", scan_interval_ms=%d" % c["interval_ms"], c["duration"],
+                 c["steady"], c.get("max_duration", c["duration"]),
+                 c["steady"], c.get("max_duration", c["duration"]),
+                 c["reps"], res.get("wall_s", 0)))
     mb, ma = res["modules"]["before"], res["modules"]["after"]
     tr = ma.get("tree")
     note = ""
@@ -576,8 +596,9 @@ def markdown(res, a):
     o.append("| size | model | build | htierd CPU, steady (% of a vCPU) "
              "| whole run (%) | ms/round, steady | ms/round, whole run "
              "| steady %/GiB | whole run %/GiB | rounds | t90 (s) "
+             "| last page moved (s) | moved in steady (pages) "
              "| hot on node 0 at end | runs |")
-    o.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    o.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for sz in a.size_names:
         for wl in a.workloads:
             for b in BUILDS:
@@ -585,7 +606,7 @@ def markdown(res, a):
                 if not s:
                     continue
                 o.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
-                         "| %s | %s | %d |" % (
+                         "| %s | %s | %s | %s | %d |" % (
                              sz, wl, b, spread(s["cpu_pct_steady"]),
                              spread(s["cpu_pct_run"]),
                              spread(s["ms_per_round_steady"], "%.0f"),
@@ -594,18 +615,23 @@ def markdown(res, a):
                              spread(s["pct_per_gib_run"]),
                              spread(s["rounds"], "%d"),
                              spread(s["t90_s"], never=True),
+                             spread(s.get("settled_s"), "%.0f"),
+                             spread(s.get("moved_in_steady"), "%d"),
                              spread(s["final_hot_on_fast"], "%.3f"),
                              s["n"]))
     o.append("")
     o.append("CPU: Δ(ns on CPU of htierd) / Δ(guest time), sampled each "
              "second from `/proc/<pid of htierd>/schedstat`; whole run = "
-             "from insmod to the end of the measurement (%d s). ms/round = "
+             "from insmod to the end of the measurement (%d–%d s). ms/round = "
              "CPU time / rounds completed (`stats/rounds`) in the same "
              "window (— when no round completed in the steady window). "
              "%%/GiB = CPU %% / GiB of gups region. t90 = seconds from "
              "insmod until gups' own move_pages(2) query finds ≥ 90 %% of "
              "the hot pages on node 0 (1 s resolution; `never` = not "
-             "within the %d s).\n" % (c["duration"], c["duration"]))
+             "within the measurement). Last page moved = seconds from "
+             "insmod to the last sample at which `promoted_pages` + "
+             "`demoted_pages` had grown.\n" % (
+                 c["duration"], c.get("max_duration", c["duration"])))
     if any(s.get("coverage_permil") or s.get("thread_cpu_permil") or
            s.get("ptes_scanned_per_s_steady") for s in summ.values()):
         o.append("New module stats (where the build has them; at the end "
@@ -716,13 +742,22 @@ def main():
     ap.add_argument("--duration", type=int, default=30,
                     help="seconds per measurement (module loaded)")
     ap.add_argument("--steady", type=int, default=10,
-                    help="steady state: the last S seconds of a measurement")
+                    help="steady state: the last S seconds of a measurement, "
+                    "which goes on past --duration until no page moved in "
+                    "them")
+    ap.add_argument("--max-duration", type=int, default=90,
+                    help="a measurement ends after this many seconds even "
+                    "if pages still move (its steady window then holds "
+                    "migration: reported)")
     ap.add_argument("--hot", default="64M")
     ap.add_argument("--fast-mb", type=int, default=512)
     ap.add_argument("--slow-mb", type=int, default=0,
                     help="node 1 size (default: largest size + 1 GiB)")
     ap.add_argument("--interval-ms", type=int, default=0,
                     help="scan_interval_ms (0: the module's default)")
+    ap.add_argument("--builds", default=",".join(BUILDS),
+                    help="which builds to measure (before,after; a "
+                    "development check may run after alone)")
     ap.add_argument("--before-rev", default="cb06853")
     ap.add_argument("--before-ko", help="use this module as 'before'")
     ap.add_argument("--after-ko", default=htiervm.KMOD)
@@ -750,6 +785,8 @@ def main():
             a.sizes = "512M,2G"
         if a.duration == 30:
             a.duration = 20
+        if a.max_duration == 90:
+            a.max_duration = 40
         a.lat_seconds = min(a.lat_seconds, 6)
     os.makedirs(a.out, exist_ok=True)
     if a.report_only:
@@ -768,6 +805,9 @@ def main():
     a.size_bytes = {s: parse_size(s) for s in a.size_names}
     a.sizes = a.size_names
     a.workloads = [w for w in a.workloads.split(",") if w]
+    a.builds = [b for b in a.builds.split(",") if b]
+    if not a.builds or any(b not in BUILDS for b in a.builds):
+        raise SystemExit("cost.py: --builds takes before and/or after")
     if a.lat and a.lat_size not in a.size_names:
         a.lat_size = a.size_names[0]
     if not a.slow_mb:
@@ -792,6 +832,7 @@ def main():
            "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "config": {"sizes": a.size_names, "workloads": a.workloads,
                       "reps": a.reps, "duration": a.duration,
+                      "max_duration": a.max_duration,
                       "steady": a.steady, "hot": a.hot,
                       "fast_mb": a.fast_mb, "slow_mb": a.slow_mb,
                       "interval_ms": a.interval_ms,
@@ -811,9 +852,10 @@ def main():
     for run in plan(a):
         size, b = run["size"], a.size_bytes[run["size"]]
         append = ("nokaslr cost.size=%s cost.bytes=%d cost.hot=%s cost.dur=%d "
-                  "cost.phases=%s cost.interval=%d cost.lat=%s "
+                  "cost.steady=%d cost.maxdur=%d cost.phases=%s cost.interval=%d cost.lat=%s "
                   "cost.latmb=%d cost.latsec=%d" % (
-                      size, b, a.hot, a.duration, ",".join(run["phases"]),
+                      size, b, a.hot, a.duration, a.steady,
+                      max(a.duration, a.max_duration), ",".join(run["phases"]),
                       a.interval_ms, "+".join(run["lat"]) if run["lat"]
                       else "none", a.lat_mb, a.lat_seconds))
         log = os.path.join(a.logs, "cost_%s_rep%d.log" % (size, run["rep"]))

@@ -6,7 +6,10 @@
 # Parameters from the kernel command line:
 #   cost.size=8G cost.bytes=N  region (gups size string, and in bytes)
 #   cost.hot=64M               hot set
-#   cost.dur=S                 seconds per measurement (module loaded)
+#   cost.dur=S                 seconds per measurement (module loaded), at
+#                              least; then on until no page moved for
+#   cost.steady=S              S seconds (the steady window), but at most
+#   cost.maxdur=S              S seconds from insmod
 #   cost.phases=hotset:before,hotset:after,scattered:after,scattered:before
 #                              the measurements, in order: gups model, build
 #   cost.interval=MS           scan_interval_ms (0: the module's default)
@@ -15,14 +18,15 @@
 # Output: COST-* lines, parsed by cost.py.
 arg() { sed -n "s/.*cost\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 size=$(arg size); bytes=$(arg bytes); hot=$(arg hot); dur=$(arg dur)
+steady=$(arg steady); maxdur=$(arg maxdur)
 phases=$(arg phases); interval=$(arg interval)
 lat=$(arg lat); latmb=$(arg latmb); latsec=$(arg latsec)
 : ${size:=512M} ${bytes:=536870912} ${hot:=64M} ${dur:=30}
 : ${phases:=hotset:before,hotset:after} ${interval:=0} ${lat:=none} ${latmb:=2048}
-: ${latsec:=10}
+: ${latsec:=10} ${steady:=10} ${maxdur:=$dur}
 S=/sys/kernel/mm/htier
 up() { read u _ < /proc/uptime; echo $u; }
-echo "COST-INFO size=$size bytes=$bytes hot=$hot dur=$dur phases=$phases interval=$interval lat=$lat latmb=$latmb latsec=$latsec"
+echo "COST-INFO size=$size bytes=$bytes hot=$hot dur=$dur steady=$steady maxdur=$maxdur phases=$phases interval=$interval lat=$lat latmb=$latmb latsec=$latsec"
 echo 0 > /proc/sys/kernel/numa_balancing
 for b in /htier/cost/*.ko; do
 	echo "COST-INFO module $(basename $b .ko) srcversion=$(modinfo -F srcversion $b 2>/dev/null) size=$(wc -c < $b)"
@@ -36,7 +40,9 @@ nodes() {
 
 # One line of htierd figures: uptime, ns on CPU (schedstat, first field),
 # and the module's stats; the new ones only where the module has them.
+# tmove: the last sample at which the pages moved (promoted + demoted) grew.
 extra=""
+moved=-1; tmove=0
 sample() {
 	read ns _ < /proc/$kpid/schedstat
 	read r < $S/stats/rounds
@@ -53,7 +59,9 @@ sample() {
 		read v < $S/stats/$e
 		x="$x $e=$v"
 	done
-	echo "COST-S $1 t=$(up) ns=$ns rounds=$r period_ms=$p round_us=$lr fast=$f hot=$h promoted=$pr demoted=$de migrate_us=$mu tracked=$tr$x"
+	now=$(up)
+	[ $((pr + de)) != $moved ] && { moved=$((pr + de)); tmove=$now; }
+	echo "COST-S $1 t=$now ns=$ns rounds=$r period_ms=$p round_us=$lr fast=$f hot=$h promoted=$pr demoted=$de migrate_us=$mu tracked=$tr$x"
 }
 
 load() {
@@ -62,7 +70,9 @@ load() {
 	kpid=$(pidof htierd)
 	[ -n "$kpid" ] || { echo "COST-ERROR no htierd ($1)"; rmmod htier; return 1; }
 	extra=""
-	for e in coverage_permil thread_cpu_permil ptes_scanned pmds_skipped; do
+	for e in coverage_permil thread_cpu_permil ptes_scanned pmds_skipped \
+	         pmds_idle full_passes cpu_permil_now boost_ms boost_grew \
+	         boost_jumped boost_moving boost_owed owed_pages; do
 		[ -r $S/stats/$e ] && extra="$extra $e"
 	done
 	return 0
@@ -102,13 +112,16 @@ for p in $(echo $phases | tr , ' '); do
 	t0=$(up)
 	echo $gpid > $S/scope_pids
 	echo "COST-PHASE wl=$wl build=$b t0=$t0 kpid=$kpid extra=$(echo $extra | tr ' ' ,)"
+	moved=-1; tmove=$t0
 	sample "wl=$wl build=$b"
-	end=$(awk -v t=$t0 -v d=$dur 'BEGIN {print t + d}')
-	while awk -v u=$(up) -v e=$end 'BEGIN {exit !(u < e)}'; do
+	# At least dur s; then until no page moved for the last steady s (the
+	# steady window holds tracking only), but at most maxdur s.
+	while awk -v u=$(up) -v t=$t0 -v d=$dur -v m=$maxdur -v q=$tmove \
+	      -v s=$steady 'BEGIN {exit !(u < t + d || (u < t + m && u - q < s))}'; do
 		sleep 1
 		sample "wl=$wl build=$b"
 	done
-	echo "COST-END wl=$wl build=$b t=$(up) hist=$(cat $S/stats/hotness_histogram | tr ' ' ,) failed=$(cat $S/stats/promote_failed),$(cat $S/stats/demote_failed) managed=$(cat $S/stats/managed_processes) table_full=$(cat $S/stats/table_full)"
+	echo "COST-END wl=$wl build=$b t=$(up) last_move=$tmove hist=$(cat $S/stats/hotness_histogram | tr ' ' ,) failed=$(cat $S/stats/promote_failed),$(cat $S/stats/demote_failed) managed=$(cat $S/stats/managed_processes) table_full=$(cat $S/stats/table_full)"
 	rmmod htier || echo "COST-ERROR rmmod after $b"
 	echo "COST-RMMOD wl=$wl build=$b t=$(up)"
 done
