@@ -128,7 +128,6 @@ struct htier_stats {
 	u64 cpu_permil_now, boost_ms;
 	/* Rounds that triggered the boost, by trigger; pages owed to fast. */
 	u64 boost_grew, boost_jumped, boost_moving, boost_owed, owed_pages;
-	u64 fill_held;			/* the fill's pace held back (last round) */
 	u64 ptes_scanned, pmds_read, pmds_idle, lock_yields, full_passes;
 	u64 histogram[HTIER_NR_BINS];
 };
@@ -190,10 +189,6 @@ struct htier_ctx {
 	u64 fast_free_now;		/* free fast pages the last round counted */
 	u64 fast_free_unusable;		/* of them, what the allocator refused */
 	u32 permil_now;			/* this round's budget */
-	bool boosted;			/* this round runs on cpu_boost_permil */
-	s64 fill_credit_ns;		/* the fill's budget not yet spent */
-	u64 fill_at_ns;			/* when it last earned */
-	u64 migrate_ns_page;		/* migration's cost per page, averaged */
 	u64 quota_pages_now;	/* last round's quota: quota_bytes or capacity */
 	u64 *promote_keys, *demote_keys;
 	u32 max_keys;

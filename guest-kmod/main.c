@@ -67,13 +67,6 @@ MODULE_PARM_DESC(enabled, "start tracking and migrating at load");
 
 /* CPU budget saved up while idle, at most this many seconds' worth. */
 #define HTIER_CREDIT_MAX_S	4
-/*
- * Migration's cost per base page, first guess and bounds of the average
- * the fill's pace learns (under QEMU TCG about 80 us; on hardware a few).
- */
-#define HTIER_MIGRATE_NS_INIT	(50 * NSEC_PER_USEC)
-#define HTIER_MIGRATE_NS_MIN	(1 * NSEC_PER_USEC)
-#define HTIER_MIGRATE_NS_MAX	(10 * NSEC_PER_MSEC)
 
 /* Boost triggers: this much new memory, this many pages moved a round. */
 #define HTIER_BOOST_NEW_PAGES	512
@@ -418,7 +411,6 @@ static bool htier_boost_check(struct htier_ctx *ctx, const struct htier_plan *pl
 	ctx->stats.boost_moving += moving;
 	ctx->stats.boost_owed += owed;
 	ctx->stats.owed_pages = plan->owed_pages;
-	ctx->stats.fill_held = plan->fill_held;
 	spin_unlock(&ctx->stats_lock);
 	if (!(grew || jumped || moving || owed))
 		return false;
@@ -444,22 +436,6 @@ static void htier_snapshot_settings(struct htier_ctx *ctx)
 }
 
 /*
- * The fill's own credit: cpu_permil of the time since the last round,
- * neither saved up nor owed beyond HTIER_CREDIT_MAX_S seconds' worth.
- */
-static void htier_fill_earn(struct htier_ctx *ctx, u64 now)
-{
-	u64 dt = now > ctx->fill_at_ns ? now - ctx->fill_at_ns : 0;
-	s64 cap = (s64)((u64)ctx->cur.cpu_permil * HTIER_CREDIT_MAX_S *
-			NSEC_PER_SEC / 1000);
-
-	ctx->fill_at_ns = now;
-	dt = min_t(u64, dt, (u64)HTIER_CREDIT_MAX_S * NSEC_PER_SEC);
-	ctx->fill_credit_ns += (s64)(dt * ctx->cur.cpu_permil / 1000);
-	ctx->fill_credit_ns = clamp(ctx->fill_credit_ns, -cap, cap);
-}
-
-/*
  * The tracking budget: cpu_permil of the time since the last round, plus
  * what earlier rounds left unspent (at most HTIER_CREDIT_MAX_S seconds'
  * worth, so a burst after an idle spell stays short).  A round that
@@ -477,47 +453,12 @@ static void htier_budget_round(struct htier_ctx *ctx)
 	if (boosted)
 		permil = ctx->cur.cpu_boost_permil;
 	ctx->permil_now = (u32)permil;
-	ctx->boosted = boosted;
 	cap = (s64)(permil * HTIER_CREDIT_MAX_S * NSEC_PER_SEC / 1000);
 
 	ctx->credit_ns += (s64)earned;
 	/* Neither saved-up credit nor debt beyond HTIER_CREDIT_MAX_S. */
 	ctx->credit_ns = clamp(ctx->credit_ns, -cap, cap);
 	ctx->budget_ns = ctx->credit_ns > 0 ? ctx->credit_ns : 0;
-	htier_fill_earn(ctx, now);
-}
-
-/*
- * The fill's pace: outside the boost, promotions into free fast room are
- * paid from a credit of their own that earns cpu_permil, as tracking's
- * does, so that filling a fast tier much larger than the hot set with the
- * warm pages the walk keeps finding costs at most cpu_permil more.
- * Hottest first; exchanges and demotions are not paced (migrate_batch_pages
- * and migrate_max_mbps bound them), and new memory, a moved hot set or
- * many owed pages boost, which lifts the pace.  Returns the fill's pages
- * this round.
- */
-static u64 htier_fill_allowance(struct htier_ctx *ctx)
-{
-	return ctx->fill_credit_ns > 0 ?
-	       div64_u64((u64)ctx->fill_credit_ns, ctx->migrate_ns_page) : 0;
-}
-
-/* Learn migration's cost per page; charge the fill's share of it. */
-static void htier_fill_charge(struct htier_ctx *ctx,
-			      const struct htier_plan *plan, bool paced,
-			      u64 migrate_ns)
-{
-	u64 pages = plan->nr_promote + plan->nr_demote, per;
-
-	if (!pages)
-		return;
-	per = clamp_t(u64, div64_u64(migrate_ns, pages), HTIER_MIGRATE_NS_MIN,
-		      HTIER_MIGRATE_NS_MAX);
-	ctx->migrate_ns_page = (ctx->migrate_ns_page * 3 + per) / 4;
-	if (paced && plan->nr_fill)
-		ctx->fill_credit_ns -= (s64)div64_u64(migrate_ns * plan->nr_fill,
-						      pages);
 }
 
 /* One round; round_lock held. */
@@ -591,9 +532,6 @@ static void htier_round(struct htier_ctx *ctx)
 		params.max_promote = params.max_demote = 0;
 	/* Every page is recorded at every sample by the accessed-bit walk. */
 	params.exchange_recent = ctx->ops->samples_by_walk;
-	params.pace_fill = !ctx->boosted;
-	if (params.pace_fill)
-		params.max_fill = htier_fill_allowance(ctx);
 	htier_plan_compute(&hist, &params, &plan);
 	trace_htier_round(ctx->table.nr_used, plan.hot_pages, fast,
 			  params.quota_pages, plan.nr_promote, plan.nr_demote);
@@ -620,12 +558,8 @@ static void htier_round(struct htier_ctx *ctx)
 	if (plan.nr_promote || plan.nr_demote) {
 		u64 promoted = atomic64_read(&ctx->stats.promoted_pages);
 
-		u64 migrate_ns;
-
 		htier_migrate_round(ctx, &plan);
-		migrate_ns = ktime_get_ns() - t1;
-		atomic64_add(migrate_ns / 1000, &ctx->stats.migrate_us);
-		htier_fill_charge(ctx, &plan, params.pace_fill, migrate_ns);
+		atomic64_add((ktime_get_ns() - t1) / 1000, &ctx->stats.migrate_us);
 		ctx->last_promoted = atomic64_read(&ctx->stats.promoted_pages) -
 				     promoted;
 		if (ctx->promote_out_of_room)
@@ -650,7 +584,6 @@ static int htier_thread(void *data)
 	 */
 	set_freezable();
 	ctx->cpu_wall_at_ns = ktime_get_ns();
-	ctx->fill_at_ns = ctx->cpu_wall_at_ns;
 	htier_boost_init(&ctx->boost, ctx->cpu_wall_at_ns);
 	ctx->cpu_at_ns = current->se.sum_exec_runtime;
 	while (!kthread_should_stop()) {
@@ -785,7 +718,6 @@ static int __init htier_init(void)
 	ctx->interval_ms = ctx->set.scan_interval_ms;
 	ctx->pebs_sample_period = 10007;
 	ctx->pebs_cpu_permil = 10;
-	ctx->migrate_ns_page = HTIER_MIGRATE_NS_INIT;
 	ctx->cursor.slot = 1;
 	htier_default_nodes(ctx);
 	ctx->cur = ctx->set;

@@ -459,7 +459,6 @@ HTIER_STAT_SNAPSHOT(boost_jumped);
 HTIER_STAT_SNAPSHOT(boost_moving);
 HTIER_STAT_SNAPSHOT(boost_owed);
 HTIER_STAT_SNAPSHOT(owed_pages);
-HTIER_STAT_SNAPSHOT(fill_held);
 HTIER_STAT_SNAPSHOT(thread_cpu_permil);
 HTIER_STAT_SNAPSHOT(track_us_total);
 HTIER_STAT_SNAPSHOT(ptes_scanned);
@@ -521,7 +520,6 @@ static struct attribute *htier_stats_attrs[] = {
 	&boost_moving_attr.attr,
 	&boost_owed_attr.attr,
 	&owed_pages_attr.attr,
-	&fill_held_attr.attr,
 	&thread_cpu_permil_attr.attr,
 	&track_us_total_attr.attr,
 	&ptes_scanned_attr.attr,

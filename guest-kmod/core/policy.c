@@ -47,10 +47,7 @@ static u64 htier_demote_upto(struct htier_plan *plan, u64 excess[], int max_bin,
  * first; promotions into free room, hottest first; then exchanges, each
  * promotion paired with the demotion of a fast page at least
  * params->exchange_gap bins colder.  The gap keeps pages whose heat only
- * wobbles around the threshold from trading places every round.  With
- * params->pace_fill, promotions into free room (the fill) come at most
- * params->max_fill a round, hottest first (plan->fill_held says how many
- * it held back); exchanges and demotions are not paced.
+ * wobbles around the threshold from trading places every round.
  */
 void htier_plan_compute(const struct htier_hist *h,
 			const struct htier_policy_params *params,
@@ -60,7 +57,6 @@ void htier_plan_compute(const struct htier_hist *h,
 	u64 room = params->quota_pages, fast = 0, forced, free_room;
 	u64 promote_budget = params->max_promote;
 	u64 demote_budget = params->max_demote;
-	u64 fill_left = params->max_fill;
 	u32 min_bin = params->min_promote_bin ? params->min_promote_bin : 1;
 	u32 gap = params->exchange_gap ? params->exchange_gap : 1;
 	u32 xbin = 0;
@@ -123,8 +119,7 @@ void htier_plan_compute(const struct htier_hist *h,
 
 	/* Promote shortfalls, hottest first: free room, then exchanges. */
 	for (b = HTIER_NR_BINS - 1; b >= (int)min_bin; b--) {
-		u64 shortfall = 0, n, held = 0;
-		bool room_short;
+		u64 shortfall = 0, n;
 
 		if (target[b] > h->pages[HTIER_TIER_FAST][b])
 			shortfall = target[b] - h->pages[HTIER_TIER_FAST][b];
@@ -132,20 +127,7 @@ void htier_plan_compute(const struct htier_hist *h,
 		shortfall = min_t(u64, shortfall, promote_budget);
 
 		n = htier_take(&free_room, shortfall);
-		room_short = n < shortfall;
-		if (params->pace_fill) {
-			/* What the pace holds back leaves its room free. */
-			u64 k = htier_take(&fill_left, n);
-
-			held = n - k;
-			plan->fill_held += held;
-			free_room += held;
-			n = k;
-		}
-		plan->nr_fill += n;
-		/* Room the pace holds is room: no exchange needed for it. */
-		if (room_short && !held && b >= (int)gap && !forced &&
-		    b >= (int)xbin) {
+		if (n < shortfall && b >= (int)gap && !forced && b >= (int)xbin) {
 			u64 x = htier_demote_upto(plan, excess, b - (int)gap,
 						  shortfall - n, &demote_budget);
 

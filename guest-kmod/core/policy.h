@@ -45,12 +45,6 @@ struct htier_plan {
 	u64 nr_exchange;
 	u64 nr_forced;
 	bool exchange_recent;	/* from the parameters */
-	/*
-	 * Of promote[], the fill: pages into free room; and those the pace
-	 * held back (pace_fill).
-	 */
-	u64 nr_fill;
-	u64 fill_held;
 };
 
 struct htier_policy_params {
@@ -72,12 +66,6 @@ struct htier_policy_params {
 	 * the hot set's heat now and then but are rarely still coming.
 	 */
 	bool exchange_recent;
-	/*
-	 * Pace the fill: promotions into free room at most max_fill base
-	 * pages, hottest first.  False: no such limit (max_fill unused).
-	 */
-	bool pace_fill;
-	u64 max_fill;
 };
 
 void htier_plan_compute(const struct htier_hist *h,

@@ -169,25 +169,22 @@ TEST_F(cost, idle_page_tables_are_skipped_and_found_again)
  * A budget too small for a whole pass per round: the walk covers the
  * memory over many rounds, and the hot pages must still be found and
  * promoted (heat is kept per pass, not per round).  A whole pass of the
- * ~200 MiB takes 3-10 ms under TCG, so 0.2% of a CPU (1 ms per 500 ms
- * round) covers a part of it per round, after a first round on the credit
- * saved up while disabled (0.4% covered all of it in every round on 6.12,
- * when all 192 MiB were read each second).  The hot pages come up at the
- * fill's pace (its own 0.2%, some 10 pages a round).  A 2 MiB hot
- * region is read continuously; of the 192 MiB below it, one page of every
- * PTE table is read each second (a different one each time), so that no
- * PTE table is idle yet its pages stay cold: the walk must read them all.
- * The cursor (which goes up the address space) meets them first.  All
- * start on node 1.
+ * ~200 MiB takes 4-10 ms under TCG, so 0.1% of a CPU (1 ms a second)
+ * covers a part of it per round, after a first round on the credit saved
+ * up while disabled (0.4% covered all of it in every round on 6.12).  A
+ * 4 MiB hot region is read continuously and 192 MiB are swept once a
+ * second, so that no PTE table is idle; the warm region lies below the hot
+ * one, so the cursor (which goes up the address space) meets it first.
+ * All start on node 1.
  */
 TEST_F_TIMEOUT(cost, small_budget_covers_over_rounds_and_promotes, 150)
 {
 	const size_t warm_pages = IDLE_MIB * MIB / PAGE_SZ;
 	long long min_cov = 1000, r0, b0;
-	size_t hot_on = 0, all_on = 0, i, k;
+	size_t hot_on = 0, all_on = 0, i;
 	double t0, took = -1;
 
-	ASSERT_EQ(0, hot_region_of(&self->w, 2, true));
+	ASSERT_EQ(0, hot_region(&self->w, true));
 	self->idle = alloc_on_node(IDLE_MIB * MIB, 1);
 	ASSERT_NE(NULL, self->idle);
 	ASSERT_LT(self->idle, self->w.base);
@@ -197,14 +194,14 @@ TEST_F_TIMEOUT(cost, small_budget_covers_over_rounds_and_promotes, 150)
 	ASSERT_EQ(0, unbind(self->idle, IDLE_MIB * MIB));
 	ASSERT_EQ(0, workload_start(&self->w));
 	/* The module's default period; the budget itself, not its boost. */
-	ASSERT_EQ(0, manage_self_on_budget("2", "0"));
+	ASSERT_EQ(0, manage_self_on_budget("1", "0"));
 	ASSERT_EQ(0, htier_write("enabled", "1"));
 	r0 = htier_read_ll("stats/rounds");
 	b0 = -1;	/* after a round under these settings */
 
 	t0 = now_s();
-	for (k = 0; now_s() - t0 < 110; k++) {
-		for (i = k % 512; i < warm_pages; i += 512)
+	while (now_s() - t0 < 110) {
+		for (i = 0; i < warm_pages; i++)
 			(void)*(volatile char *)(self->idle + i * PAGE_SZ);
 		if (htier_read_ll("stats/rounds") > r0 + 1) {
 			long long cov = htier_read_ll("stats/coverage_permil");
@@ -229,76 +226,10 @@ TEST_F_TIMEOUT(cost, small_budget_covers_over_rounds_and_promotes, 150)
 	/* The budget did limit the walks: some round covered part of it. */
 	EXPECT_LT(min_cov, 1000);
 	/* With the boost off, never more than the budget. */
-	EXPECT_EQ(2, htier_read_ll("stats/cpu_permil_now"));
+	EXPECT_EQ(1, htier_read_ll("stats/cpu_permil_now"));
 	EXPECT_EQ(b0, htier_read_ll("stats/boost_ms"));
 	EXPECT_GE(took, 0);
 	EXPECT_EQ((size_t)0, check_pattern(self->idle, warm_pages));
-	EXPECT_EQ((size_t)0, check_pattern(self->w.base, self->w.npages));
-}
-
-/*
- * The fill's pace, the way a large scattered workload asks for it: a 4 MiB
- * hot region read continuously and 192 MiB of warm pages, an eighth of
- * them read each second (each page every 8 s), all on node 1 with room for
- * everything on node 0 and the boost off.  The hot pages come up as soon as
- * they are ranked; the warm ones, below the hottest quarter of the quota,
- * come up at the pace the fill's own 1% pays for (a 4 KiB migration costs
- * 40-80 us under TCG), so the thread's CPU stays near twice the budget
- * while they keep coming, and fill_held says that some wait.  (Unpaced,
- * the thread averaged 6% here.)
- */
-TEST_F_TIMEOUT(cost, fill_is_paced_within_the_budget, 120)
-{
-	const size_t pages = IDLE_MIB * MIB / PAGE_SZ;
-	long long p_mid = -1, p_end, held = 0, cpu_sum = 0, cpu_n = 0, cpu_max = 0;
-	size_t hot_on = 0, all_on = 0, i, k;
-	char h[512] = "";
-	double t0;
-
-	ASSERT_EQ(0, hot_region(&self->w, true));
-	self->idle = alloc_on_node(IDLE_MIB * MIB, 1);
-	ASSERT_NE(NULL, self->idle);
-	ASSERT_EQ(0, madvise(self->idle, IDLE_MIB * MIB, MADV_NOHUGEPAGE));
-	fill_pattern(self->idle, pages);
-	ASSERT_EQ(0, unbind(self->idle, IDLE_MIB * MIB));
-	ASSERT_EQ(0, workload_start(&self->w));
-	ASSERT_EQ(0, manage_self_on_budget("10", "0"));
-	ASSERT_EQ(0, htier_write("enabled", "1"));
-
-	t0 = now_s();
-	for (k = 0; now_s() - t0 < 60; k++) {
-		for (i = k % 8; i < pages; i += 8)
-			(void)*(volatile char *)(self->idle + i * PAGE_SZ);
-		if (htier_read_ll("stats/fill_held") > held)
-			held = htier_read_ll("stats/fill_held");
-		/* After the first 20 s: the thread's CPU, each second. */
-		if (now_s() - t0 >= 20) {
-			long long c = htier_read_ll("stats/thread_cpu_permil");
-
-			if (p_mid < 0)
-				p_mid = htier_read_ll("stats/promoted_pages");
-			cpu_sum += c;
-			cpu_n++;
-			if (c > cpu_max)
-				cpu_max = c;
-		}
-		sleep(1);
-	}
-	p_end = htier_read_ll("stats/promoted_pages");
-	ASSERT_EQ(0, placement(&self->w, 0, &hot_on, &all_on));
-	htier_read("stats/hotness_histogram", h, sizeof(h));
-	TH_LOG("hot %zu/%zu on node 0; %lld pages promoted by 20 s, %lld by 60 s, at most %lld held back; thread CPU from 20 s on: mean %lld, max %lld permil over %lld s; migrate_us %lld; histogram %s",
-	       hot_on, self->w.nr_hot, p_mid, p_end, held,
-	       cpu_n ? cpu_sum / cpu_n : -1, cpu_max, cpu_n,
-	       htier_read_ll("stats/migrate_us"), h);
-	EXPECT_GE(hot_on * 10, self->w.nr_hot * 9);
-	EXPECT_GT(held, 0);
-	/* The fill goes on ... */
-	EXPECT_GT(p_end, p_mid);
-	/* ... at the pace: tracking's 1% and the fill's, and the wake-ups. */
-	ASSERT_GT(cpu_n, 10);
-	EXPECT_LE(cpu_sum / cpu_n, 25);
-	EXPECT_EQ((size_t)0, check_pattern(self->idle, pages));
 	EXPECT_EQ((size_t)0, check_pattern(self->w.base, self->w.npages));
 }
 

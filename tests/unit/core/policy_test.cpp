@@ -48,10 +48,6 @@ Case randomCase(std::mt19937_64& rng) {
   c.params.max_promote = rng() % 2 ? rng() % (scale * 4 + 1) : ~0ULL;
   c.params.max_demote = 1 + (rng() % 2 ? rng() % (scale * 4 + 1) : ~0ULL - 1);
   c.params.min_promote_bin = rng() % 5;
-  if (rng() % 3 == 0) {
-    c.params.pace_fill = true;
-    c.params.max_fill = rng() % 2 ? rng() % (scale * 2 + 1) : 0;
-  }
   return c;
 }
 
@@ -115,13 +111,6 @@ Case randomCase(std::mt19937_64& rng) {
   }
   if (p.hot_pages > q.quota_pages)
     return ::testing::AssertionFailure() << "hot set exceeds quota";
-  if (q.pace_fill && p.nr_fill > q.max_fill)
-    return ::testing::AssertionFailure()
-           << "fills " << p.nr_fill << " > pace " << q.max_fill;
-  if (!q.pace_fill && p.fill_held)
-    return ::testing::AssertionFailure() << "holds back without a pace";
-  if (p.nr_fill > p.nr_promote)
-    return ::testing::AssertionFailure() << "fill beyond the promotions";
   return ::testing::AssertionSuccess();
 }
 
@@ -139,7 +128,7 @@ TEST(PolicyPlan, PropertiesOverRandomHistograms) {
 
 TEST(PolicyPlan, EmptyHistogramMovesNothing) {
   htier_hist h{};
-  htier_policy_params q{100, 100, 100, 1, 1, 0, false, false, 0};
+  htier_policy_params q{100, 100, 100, 1, 1, 0, false};
   htier_plan plan;
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.nr_promote, 0u);
@@ -156,7 +145,7 @@ TEST(PolicyPlan, HotThresholdFollowsQuota) {
   h.pages[HTIER_TIER_SLOW][2] = 1000;
   h.pages[HTIER_TIER_SLOW][0] = 5000;
   htier_plan plan;
-  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1, 0, false, false, 0};
+  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1, 0, false};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.hot_bin, 8u);
   EXPECT_EQ(plan.hot_pages, 100u);
@@ -182,56 +171,10 @@ TEST(PolicyPlan, NeverPromotesBelowMinBin) {
   h.pages[HTIER_TIER_SLOW][2] = 10;
   h.pages[HTIER_TIER_SLOW][3] = 10;
   htier_plan plan;
-  htier_policy_params q{1000, ~0ULL, ~0ULL, 3, 1, 0, false, false, 0};
+  htier_policy_params q{1000, ~0ULL, ~0ULL, 3, 1, 0, false};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.promote[3], 10u);
   EXPECT_EQ(plan.nr_promote, 10u);
-}
-
-// The fill's pace: promotions into free room come at most max_fill a
-// round, hottest first, and the ranking does not change.
-TEST(PolicyPlan, PaceFillTakesTheHottestFirst) {
-  htier_hist h{};
-  h.pages[HTIER_TIER_SLOW][6] = 300;
-  h.pages[HTIER_TIER_SLOW][2] = 500;
-  h.pages[HTIER_TIER_SLOW][1] = 100;
-  htier_plan plan;
-  htier_policy_params q{1000, ~0ULL, ~0ULL, 1, 2, 250, false, false, 0};
-  htier_plan_compute(&h, &q, &plan);
-  EXPECT_EQ(plan.nr_promote, 900u);
-  EXPECT_EQ(plan.nr_fill, 900u);
-  EXPECT_EQ(plan.fill_held, 0u);
-  q.pace_fill = true;
-  q.max_fill = 400;
-  htier_plan_compute(&h, &q, &plan);
-  EXPECT_EQ(plan.promote[6], 300u);
-  EXPECT_EQ(plan.promote[2], 100u);
-  EXPECT_EQ(plan.promote[1], 0u);
-  EXPECT_EQ(plan.nr_promote, 400u);
-  EXPECT_EQ(plan.nr_fill, 400u);
-  EXPECT_EQ(plan.fill_held, 500u);
-  EXPECT_EQ(plan.hot_pages, 900u);
-  EXPECT_EQ(plan.nr_demote, 0u);
-  q.max_fill = 0;
-  htier_plan_compute(&h, &q, &plan);
-  EXPECT_EQ(plan.nr_promote, 0u);
-  EXPECT_EQ(plan.fill_held, 900u);
-}
-
-// Exchanges at a full quota are not paced.
-TEST(PolicyPlan, PaceFillLeavesExchangesAlone) {
-  htier_hist h{};
-  h.pages[HTIER_TIER_FAST][1] = 100;
-  h.pages[HTIER_TIER_SLOW][6] = 40;
-  htier_plan plan, paced;
-  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 2, 250, false, false, 0};
-  htier_plan_compute(&h, &q, &plan);
-  q.pace_fill = true;
-  htier_plan_compute(&h, &q, &paced);
-  EXPECT_EQ(plan.nr_exchange, 40u);
-  EXPECT_EQ(paced.nr_exchange, 40u);
-  EXPECT_EQ(paced.nr_promote, 40u);
-  EXPECT_EQ(paced.fill_held, 0u);
 }
 
 TEST(PolicyPlan, PromotionsRespectMaxPromoteHottestFirst) {
@@ -239,7 +182,7 @@ TEST(PolicyPlan, PromotionsRespectMaxPromoteHottestFirst) {
   h.pages[HTIER_TIER_SLOW][9] = 30;
   h.pages[HTIER_TIER_SLOW][4] = 50;
   htier_plan plan;
-  htier_policy_params q{1000, 40, ~0ULL, 1, 1, 0, false, false, 0};
+  htier_policy_params q{1000, 40, ~0ULL, 1, 1, 0, false};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.promote[9], 30u);
   EXPECT_EQ(plan.promote[4], 10u);
@@ -252,7 +195,7 @@ TEST(PolicyPlan, ExchangeAtFullQuota) {
   h.pages[HTIER_TIER_FAST][1] = 100;  // cold-ish, on fast
   h.pages[HTIER_TIER_SLOW][6] = 40;   // hot, on slow
   htier_plan plan;
-  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1, 0, false, false, 0};
+  htier_policy_params q{100, ~0ULL, ~0ULL, 1, 1, 0, false};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.promote[6], 40u);
   EXPECT_EQ(plan.demote[1], 40u);
@@ -272,7 +215,7 @@ TEST(PolicyPlan, LoweredQuotaDemotesColdestFirst) {
   h.pages[HTIER_TIER_FAST][5] = 30;
   h.pages[HTIER_TIER_FAST][9] = 40;
   htier_plan plan;
-  htier_policy_params q{65, ~0ULL, ~0ULL, 1, 1, 0, false, false, 0};
+  htier_policy_params q{65, ~0ULL, ~0ULL, 1, 1, 0, false};
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.demote[0], 10u);
   EXPECT_EQ(plan.demote[2], 20u);
@@ -295,7 +238,7 @@ TEST(PolicySelect, LoweredQuotaKeepsHottestOnFast) {
   for (uint64_t v = 0; v < 1000; v++)
     t.record(htier_key(1, v), static_cast<uint32_t>(1u << (v % 10)) - 1,
              HTIER_TIER_FAST);
-  htier_policy_params q{300, 4096, 4096, 1, 1, 0, false, false, 0};
+  htier_policy_params q{300, 4096, 4096, 1, 1, 0, false};
   Round r = applyRound(t, q);
   EXPECT_EQ(r.demoted, 700u);
   EXPECT_EQ(r.fastAfter, 300u);
@@ -312,7 +255,7 @@ TEST(PolicySelect, PicksExactlyThePlannedPagesPerBin) {
     t.record(htier_key(1, v), rng() % 200,
              v % 2 ? HTIER_TIER_FAST : HTIER_TIER_SLOW);
   htier_hist h = t.histogram();
-  htier_policy_params q{300, 50, 1000, 1, 1, 0, false, false, 0};
+  htier_policy_params q{300, 50, 1000, 1, 1, 0, false};
   htier_plan plan;
   htier_plan_compute(&h, &q, &plan);
   std::vector<uint64_t> up(1024), down(1024);
@@ -395,7 +338,7 @@ TEST(PolicySelect, HugeEntriesNeverBreakTheQuota) {
   Table t(64);
   t.record(htier_key(1, 0), 1, HTIER_TIER_FAST, HTIER_PAGE_HUGE);  // 512
   t.record(htier_key(1, 4096), 40, HTIER_TIER_SLOW);               // hot 4K
-  htier_policy_params q{512, 4096, 4096, 1, 1, 0, false, false, 0};
+  htier_policy_params q{512, 4096, 4096, 1, 1, 0, false};
   Round r = applyRound(t, q);
   EXPECT_EQ(r.plan.nr_promote, 1u);
   EXPECT_EQ(r.plan.nr_demote, 1u);
@@ -424,7 +367,7 @@ TEST(PolicySelect, TruncatedSelectionKeepsQuota) {
     t.record(htier_key(1, v), 1, HTIER_TIER_FAST);
   for (uint64_t v = 0; v < 4; v++)
     t.record(htier_key(2, v * 512), 100, HTIER_TIER_SLOW, HTIER_PAGE_HUGE);
-  htier_policy_params q{2048, 1u << 20, 1u << 20, 1, 1, 0, false, false, 0};
+  htier_policy_params q{2048, 1u << 20, 1u << 20, 1, 1, 0, false};
   for (uint32_t maxKeys : {1u, 10u, 600u, 4096u}) {
     Table copy(8192);
     for (const auto& p : t.entries())
@@ -446,12 +389,12 @@ TEST(PolicyPlan, ExchangeGapStopsThresholdChurn) {
   h.pages[HTIER_TIER_SLOW][3] = 10;   // slightly hotter pages on slow
   htier_plan plan;
 
-  htier_policy_params gap2{100, 1000, 1000, 1, 2, 0, false, false, 0};
+  htier_policy_params gap2{100, 1000, 1000, 1, 2, 0, false};
   htier_plan_compute(&h, &gap2, &plan);
   EXPECT_EQ(plan.nr_promote, 0u);
   EXPECT_EQ(plan.nr_demote, 0u);
 
-  htier_policy_params gap1{100, 1000, 1000, 1, 1, 0, false, false, 0};
+  htier_policy_params gap1{100, 1000, 1000, 1, 1, 0, false};
   htier_plan_compute(&h, &gap1, &plan);
   EXPECT_EQ(plan.nr_promote, 10u);
   EXPECT_EQ(plan.nr_demote, 10u);
@@ -466,7 +409,7 @@ TEST(PolicyPlan, ExchangeGapStopsThresholdChurn) {
   EXPECT_EQ(plan.demote[2], 10u);
 
   // Free room needs no partner.
-  htier_policy_params roomy{120, 1000, 1000, 1, 2, 0, false, false, 0};
+  htier_policy_params roomy{120, 1000, 1000, 1, 2, 0, false};
   htier_plan_compute(&h, &roomy, &plan);
   EXPECT_EQ(plan.promote[3], 10u);
   EXPECT_EQ(plan.nr_demote, 0u);
@@ -485,14 +428,14 @@ TEST(PolicyPlan, ExchangeTopKeepsChanceHitsOut) {
   htier_plan plan;
 
   // Without the limit, the gap alone lets bin 3 displace bin 1.
-  htier_policy_params any{100, 1000, 1000, 1, 2, 0, false, false, 0};
+  htier_policy_params any{100, 1000, 1000, 1, 2, 0, false};
   htier_plan_compute(&h, &any, &plan);
   EXPECT_EQ(plan.promote[3], 30u);
   EXPECT_EQ(plan.demote[1], 30u);
 
   // The page of rank 25 (a quarter of the quota) is in bin 6: bin 3 is
   // below it, no exchange.
-  htier_policy_params top{100, 1000, 1000, 1, 2, 250, false, false, 0};
+  htier_policy_params top{100, 1000, 1000, 1, 2, 250, false};
   htier_plan_compute(&h, &top, &plan);
   EXPECT_EQ(plan.exchange_bin, 6u);
   EXPECT_EQ(plan.nr_promote, 0u);
@@ -546,7 +489,7 @@ void fillForExchange(Table& t) {
 TEST(PolicySelect, ExchangesTakeRecentPagesOnlyAndDemoteAsMany) {
   Table t(64);
   fillForExchange(t);
-  htier_policy_params q{100, 1000, 1000, 1, 2, 0, true, false, 0};
+  htier_policy_params q{100, 1000, 1000, 1, 2, 0, true};
   Round r = applyRound(t, q);
   EXPECT_EQ(r.plan.nr_exchange, 30u);
   EXPECT_EQ(r.promoted, 15u);
@@ -570,7 +513,7 @@ TEST(PolicySelect, ExchangesTakeRecentPagesOnlyAndDemoteAsMany) {
 TEST(PolicySelect, FreeRoomFirstThenRecentExchangesNoPageTwice) {
   Table t(64);
   fillForExchange(t);
-  htier_policy_params q{110, 1000, 1000, 1, 2, 0, true, false, 0};
+  htier_policy_params q{110, 1000, 1000, 1, 2, 0, true};
   htier_hist h = t.histogram();
   htier_plan plan;
   htier_plan_compute(&h, &q, &plan);
@@ -610,7 +553,7 @@ TEST(PolicySelect, RecentExchangesKeepTheQuotaOverRandomTables) {
     // Full or roomy: exchanges and free room.
     htier_policy_params q{fast + rng() % 300, rng() % 2000 + 1,
                           rng() % 2000 + 1, 1,
-                          static_cast<uint32_t>(rng() % 3), 0, true, false, 0};
+                          static_cast<uint32_t>(rng() % 3), 0, true};
     uint32_t maxKeys = rng() % 2 ? 1u << 20 : 1 + rng() % 300;
     Round r = applyRound(t, q, maxKeys);
     EXPECT_LE(r.fastAfter, q.quota_pages) << "round " << round;
@@ -627,7 +570,7 @@ TEST(PolicyPlan, OwedPagesAreAGapAboveTheThreshold) {
   h.pages[HTIER_TIER_SLOW][3] = 40;   // one bin above: chance hits
   h.pages[HTIER_TIER_SLOW][4] = 7;    // two above: hot beyond doubt
   h.pages[HTIER_TIER_SLOW][6] = 3;
-  htier_policy_params q{140, 1000, 1000, 1, 2, 0, false, false, 0};
+  htier_policy_params q{140, 1000, 1000, 1, 2, 0, false};
   htier_plan plan;
   htier_plan_compute(&h, &q, &plan);
   EXPECT_EQ(plan.hot_bin, 2u);
