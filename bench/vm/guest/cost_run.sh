@@ -72,7 +72,7 @@ load() {
 	extra=""
 	for e in coverage_permil thread_cpu_permil ptes_scanned pmds_skipped \
 	         pmds_idle full_passes cpu_permil_now boost_ms boost_grew \
-	         boost_jumped boost_moving boost_owed owed_pages; do
+	         boost_jumped boost_moving boost_owed owed_pages fill_held; do
 		[ -r $S/stats/$e ] && extra="$extra $e"
 	done
 	return 0
