@@ -88,6 +88,7 @@ struct htier_walk_stats {
 	u64 tier_pages[NR_HTIER_TIERS];	/* base pages covered, by tier */
 	/* Young slow pages of regions sampled before, now and then. */
 	u64 slow_young_now, slow_young_before;
+	u64 windows;		/* sampling windows (chunks of the walk) */
 	u64 ns;			/* time spent walking */
 };
 
@@ -129,6 +130,7 @@ struct htier_stats {
 	/* Rounds that triggered the boost, by trigger; pages owed to fast. */
 	u64 boost_grew, boost_jumped, boost_moving, boost_owed, owed_pages;
 	u64 ptes_scanned, pmds_read, pmds_idle, lock_yields, full_passes;
+	u64 sample_windows;
 	u64 histogram[HTIER_NR_BINS];
 };
 

@@ -286,6 +286,7 @@ static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
 	ctx->stats.pmds_idle += ctx->walk.pmds_idle;
 	ctx->stats.lock_yields += ctx->walk.lock_yields;
 	ctx->stats.full_passes += ctx->walk.passes;
+	ctx->stats.sample_windows += ctx->walk.windows;
 	/* The thread's own CPU time per wall time, over a second or more. */
 	now = ktime_get_ns();
 	if (now - ctx->cpu_wall_at_ns >= NSEC_PER_SEC) {

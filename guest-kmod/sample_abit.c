@@ -24,7 +24,7 @@
 #include <linux/ktime.h>
 #include "htier.h"
 
-#define HTIER_WINDOW_MIN_US	1000
+#define HTIER_WINDOW_MIN_US	100
 
 static int htier_abit_start(struct htier_ctx *ctx)
 {
@@ -72,44 +72,90 @@ static void htier_abit_tune(struct htier_ctx *ctx, u64 young, u64 covered,
 	ctx->abit_window_us = clamp_t(u32, w, HTIER_WINDOW_MIN_US, max_us);
 }
 
+static void htier_walk_stats_add(struct htier_walk_stats *to,
+				 const struct htier_walk_stats *st)
+{
+	to->ns += st->ns;
+	to->ptes += st->ptes;
+	to->pmds_read += st->pmds_read;
+	to->pmds_idle += st->pmds_idle;
+	to->lock_yields += st->lock_yields;
+	to->passes += st->passes;
+	to->wraps += st->wraps;
+}
+
 /*
  * The clear walk spends at most half the round's budget and stops where it
  * must; the sample walk then covers exactly the same ranges (reading costs
  * about what clearing did), and the cursor moves on.  A window as long as
  * the round needs one walk, which samples and clears.
+ *
+ * A page's window runs from its clear to its read, so it is the wait plus
+ * the time the clear walk took after that page and the sample walk before
+ * it: about the wait plus one walk.  Where a walk takes longer than a
+ * quarter of the window (a short window at a hardware access rate, where a
+ * millisecond finds most pages young; much memory), the walk is cut in
+ * chunks of a quarter window each (or a sixteenth of half the round's
+ * share of the CPU budget, if longer), every chunk cleared, waited on and read
+ * before the next: each page's window is then within 1.5 times the wait,
+ * so the tuner's window is what the pages see.  At most HTIER_WINDOW_CHUNKS
+ * chunks per round and at most a quarter of the round spent waiting; each
+ * chunk's clear ends with its own TLB flush.
  */
+#define HTIER_WINDOW_CHUNKS	16
+
 static void htier_abit_collect(struct htier_ctx *ctx)
 {
 	u32 round_us = ctx->cur.scan_interval_ms * USEC_PER_MSEC;
-	struct htier_cursor from = ctx->cursor, end;
-	u64 now = ktime_get_ns();
+	struct htier_cursor from = ctx->cursor, start = from, end = from;
+	u64 now = ktime_get_ns(), clear_end = now + ctx->budget_ns / 2;
+	u64 window_ns = (u64)ctx->abit_window_us * NSEC_PER_USEC, chunk_ns;
+	u32 chunks, max_chunks;
 
 	if (ctx->abit_window_us >= round_us) {
 		end = htier_walk_all(ctx, HTIER_WALK_SAMPLE_CLEAR, from, from,
 				     now + ctx->budget_ns, &ctx->walk);
-	} else {
-		ktime_t window = ns_to_ktime((u64)ctx->abit_window_us * NSEC_PER_USEC);
+		goto done;
+	}
+	max_chunks = clamp_t(u32, round_us / 4 / max(ctx->abit_window_us, 1u),
+			     1, HTIER_WINDOW_CHUNKS);
+	/*
+	 * A round's own share of the budget (not what earlier rounds left
+	 * unspent, up to seconds' worth) sets the longest chunk.
+	 */
+	chunk_ns = (u64)round_us * NSEC_PER_USEC / 1000 * ctx->permil_now;
+	chunk_ns = max_t(u64, window_ns / 4, chunk_ns / 2 / max_chunks);
+	for (chunks = 0; chunks < max_chunks; chunks++) {
+		ktime_t window = ns_to_ktime(window_ns);
 		struct htier_walk_stats clear = {};
+		u64 t = ktime_get_ns();
 
-		end = htier_walk_all(ctx, HTIER_WALK_CLEAR, from, from,
-				     now + ctx->budget_ns / 2, &clear);
-		ctx->walk.ns += clear.ns;
-		ctx->walk.ptes += clear.ptes;
-		ctx->walk.pmds_read += clear.pmds_read;
-		ctx->walk.pmds_idle += clear.pmds_idle;
-		ctx->walk.lock_yields += clear.lock_yields;
-		ctx->walk.passes += clear.passes;
-		ctx->walk.wraps += clear.wraps;
+		/* The last chunk takes what is left of the clear budget. */
+		if (t >= clear_end && chunks)
+			break;
+		end = htier_walk_all(ctx, HTIER_WALK_CLEAR, start, from,
+				     chunks + 1 < max_chunks ?
+				     min(clear_end, t + chunk_ns) : clear_end,
+				     &clear);
+		htier_walk_stats_add(&ctx->walk, &clear);
+		ctx->walk.windows++;
 		/* Interruptible: unload and sampler writes cut it short. */
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (!kthread_should_stop() && !READ_ONCE(ctx->abort_round))
-			schedule_hrtimeout_range(&window, 200 * NSEC_PER_USEC,
+			schedule_hrtimeout_range(&window,
+						 min_t(u64, window_ns / 4,
+						       200 * NSEC_PER_USEC),
 						 HRTIMER_MODE_REL);
 		__set_current_state(TASK_RUNNING);
 		if (kthread_should_stop() || READ_ONCE(ctx->abort_round))
 			return;
-		htier_walk_all(ctx, HTIER_WALK_SAMPLE, from, end, 0, &ctx->walk);
+		htier_walk_all(ctx, HTIER_WALK_SAMPLE, start, end, 0, &ctx->walk);
+		/* Round once, or stopped short of it by the budget. */
+		if (end.slot == from.slot && end.addr == from.addr)
+			break;
+		start = end;
 	}
+done:
 	ctx->went_round = end.slot == from.slot && end.addr == from.addr &&
 			  !READ_ONCE(ctx->abort_round);
 	ctx->cursor = end;

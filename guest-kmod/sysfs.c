@@ -466,6 +466,7 @@ HTIER_STAT_SNAPSHOT(pmds_read);
 HTIER_STAT_SNAPSHOT(pmds_idle);
 HTIER_STAT_SNAPSHOT(lock_yields);
 HTIER_STAT_SNAPSHOT(full_passes);
+HTIER_STAT_SNAPSHOT(sample_windows);
 
 static ssize_t hotness_histogram_show(struct kobject *k,
 				      struct kobj_attribute *a, char *buf)
@@ -527,6 +528,7 @@ static struct attribute *htier_stats_attrs[] = {
 	&pmds_idle_attr.attr,
 	&lock_yields_attr.attr,
 	&full_passes_attr.attr,
+	&sample_windows_attr.attr,
 	NULL,
 };
 

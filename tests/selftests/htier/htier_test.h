@@ -368,6 +368,7 @@ static inline void htier_reset(void)
 	htier_write("scan_interval_ms", "500");
 	htier_write("cpu_permil", "10");
 	htier_write("cpu_boost_permil", "100");
+	htier_write("abit_window_ms", "0");
 	htier_write("enabled", "1");
 }
 

@@ -515,4 +515,43 @@ TEST_F_TIMEOUT(tier, promotions_stop_at_a_full_fast_node, 150)
 	munmap(filler, filler_bytes);
 }
 
+/*
+ * A sampling window much shorter than a walk of the memory is taken in
+ * chunks, each cleared, waited on and read before the next, so that every
+ * page's window is near the one asked for: with a 1 ms window and 48 MiB
+ * of hot pages (idle page tables are skipped, so the hot ones are what a
+ * walk reads: 24 tables, about a millisecond under TCG), a round takes
+ * several windows (stats/sample_windows), and the hot set is still found
+ * and placed.
+ */
+TEST_F_TIMEOUT(tier, short_windows_are_taken_in_chunks, 150)
+{
+	const size_t quota = 64 * MIB;
+	long long win0, rounds0, wins, rounds;
+
+	ASSERT_EQ(0, setup_workload(&self->w, &self->bytes, 128, 1,
+				    16 * MIB / PAGE_SZ, 48 * MIB / PAGE_SZ, 1));
+	ASSERT_EQ(0, htier_manage_self(quota));
+	ASSERT_EQ(0, htier_write("abit_window_ms", "1"));
+	/*
+	 * 5% of a CPU: a chunk's clear walk lasts the clear budget (5 ms a
+	 * round) over 16, or a quarter window, the longer: 312 us.
+	 */
+	ASSERT_EQ(0, htier_write("cpu_permil", "50"));
+	win0 = htier_read_ll("stats/sample_windows");
+	rounds0 = htier_read_ll("stats/rounds");
+	ASSERT_LE(0, win0);
+	ASSERT_LE(0, wait_hot_on_fast(_metadata, &self->w, quota / PAGE_SZ));
+	sleep(2);
+	wins = htier_read_ll("stats/sample_windows") - win0;
+	rounds = htier_read_ll("stats/rounds") - rounds0;
+	TH_LOG("%lld sampling windows in %lld rounds, window %lld us",
+	       wins, rounds, htier_read_ll("stats/abit_window_us"));
+	EXPECT_GT(rounds, 0);
+	EXPECT_GT(wins, rounds);
+	/* At most 16 chunks a round. */
+	EXPECT_LE(wins, rounds * 16);
+	EXPECT_EQ(0, (long)check_pattern(self->w.base, self->w.npages));
+}
+
 TEST_HARNESS_MAIN
