@@ -33,6 +33,9 @@ for m in hotset scattered zipf; do
 	# The suggested module change (cool by elapsed time), and a fixed period.
 	"$sim" --model $m $common --policies htier,oracle --cool-by-time --json > "$res/sim_${m}_cooltime.json"
 	"$sim" --model $m $common --policies htier,oracle --scan-max-ms 500 --json > "$res/sim_${m}_fixed.json"
+	# A hardware-like access rate (issue 11): PEBS has ~50x the samples,
+	# and an accessed-bit window must be short not to saturate.
+	"$sim" --model $m $common --rate 1e8 --json > "$res/sim_${m}_1e8.json"
 done
 log "simulator done"
 

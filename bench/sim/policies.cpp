@@ -243,7 +243,7 @@ class Htier : public Policy {
     else
       w = w * target / std::max<uint64_t>(young, 1);
     windowUs_ = static_cast<double>(
-        std::clamp<uint64_t>(w, 1000, static_cast<uint64_t>(maxUs)));
+        std::clamp<uint64_t>(w, 100, static_cast<uint64_t>(maxUs)));
   }
 
   void move(uint64_t key, bool up) {
