@@ -86,6 +86,7 @@ struct htier_walk_stats {
 	u64 wraps;		/* passes over every managed address space */
 	u64 pages;		/* tracked pages the walk covered */
 	u64 tier_pages[NR_HTIER_TIERS];	/* base pages covered, by tier */
+	u64 young_pages[NR_HTIER_TIERS];	/* base pages found accessed */
 	/* Young slow pages of regions sampled before, now and then. */
 	u64 slow_young_now, slow_young_before;
 	u64 windows;		/* sampling windows (chunks of the walk) */
@@ -130,7 +131,7 @@ struct htier_stats {
 	/* Rounds that triggered the boost, by trigger; pages owed to fast. */
 	u64 boost_grew, boost_jumped, boost_moving, boost_owed, owed_pages;
 	u64 ptes_scanned, pmds_read, pmds_idle, lock_yields, full_passes;
-	u64 sample_windows;
+	u64 sample_windows, aged_rounds;
 	u64 histogram[HTIER_NR_BINS];
 };
 
@@ -178,6 +179,8 @@ struct htier_ctx {
 	u32 coverage_permil;		/* share of the tracked pages it covered */
 	call_single_data_t __percpu *flush_csd;	/* TLB flush, per CPU */
 	u32 passes_since_cool;		/* walk passes since the last cooling */
+	u32 age_rounds;			/* rounds left that age unused pages */
+	bool round_aged;		/* this round's sample aged them */
 	s64 credit_ns;			/* CPU budget not yet spent */
 	u64 cpu_at_ns, cpu_wall_at_ns;	/* for thread_cpu_permil */
 	u32 round;

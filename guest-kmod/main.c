@@ -52,6 +52,22 @@ MODULE_PARM_DESC(enabled, "start tracking and migrating at load");
 #define HTIER_EXCHANGE_GAP	2
 
 /*
+ * After the slow tier's accesses jump (the hot set moved), the accessed-bit
+ * samples of this many rounds halve the heat of each fast page unused at
+ * two samples in a row (htier_walk_age()): the old hot set's heat (a few
+ * windows' worth per cooling period) falls to a cold page's in a few
+ * rounds while the new hot set's keeps growing, so the exchange gap opens
+ * within a round or two instead of after several cooling periods.  PEBS
+ * samples too few pages a round to tell unused from unsampled: the table
+ * cools HTIER_PEBS_JUMP_COOL extra steps at the jump instead (the new hot
+ * set's samples then outweigh the old heat sooner).  Steady state (no
+ * jump) is untouched.  The simulator (bench/RESULTS.md): t90 after a shift
+ * 8.5 s -> 4.5-5 s (abit), 7 s -> 4.5-5 s (PEBS at 10^8 accesses/s).
+ */
+#define HTIER_AGE_ROUNDS	4
+#define HTIER_PEBS_JUMP_COOL	3
+
+/*
  * An exchange only promotes pages from the bins of the hottest quarter of
  * the quota (the bin holding the page of that rank, and hotter ones).
  * Below that, heat is a few chance hits, and trading such pages for fast
@@ -287,6 +303,7 @@ static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
 	ctx->stats.lock_yields += ctx->walk.lock_yields;
 	ctx->stats.full_passes += ctx->walk.passes;
 	ctx->stats.sample_windows += ctx->walk.windows;
+	ctx->stats.aged_rounds += ctx->round_aged;
 	/* The thread's own CPU time per wall time, over a second or more. */
 	now = ktime_get_ns();
 	if (now - ctx->cpu_wall_at_ns >= NSEC_PER_SEC) {
@@ -330,19 +347,33 @@ static u64 htier_round_budget(struct htier_ctx *ctx)
 static bool htier_slow_accesses_jumped(struct htier_ctx *ctx,
 				       const struct htier_hist *h)
 {
-	u64 all = atomic64_read(&ctx->stats.samples);
-	u64 slow = atomic64_read(&ctx->stats.samples_slow);
-	u64 covered, pages = 0;
+	u64 all, slow, covered, pages = 0;
 	bool jumped;
 	int t, b;
 
 	for (t = 0; t < NR_HTIER_TIERS; t++)
 		for (b = 0; b < HTIER_NR_BINS; b++)
 			pages += h->pages[t][b];
-	ctx->pass_samples += all - ctx->last_samples;
-	ctx->pass_samples_slow += slow - ctx->last_samples_slow;
-	ctx->last_samples = all;
-	ctx->last_samples_slow = slow;
+	/*
+	 * The walk counts young base pages (a huge entry's 512 as well, so a
+	 * THP-backed hot set weighs what it holds); PEBS counts samples.
+	 */
+	if (ctx->ops->samples_by_walk) {
+		all = 0;
+		for (t = 0; t < NR_HTIER_TIERS; t++)
+			all += ctx->walk.young_pages[t];
+		slow = ctx->walk.young_pages[HTIER_TIER_SLOW];
+	} else {
+		u64 now_all = atomic64_read(&ctx->stats.samples);
+		u64 now_slow = atomic64_read(&ctx->stats.samples_slow);
+
+		all = now_all - ctx->last_samples;
+		slow = now_slow - ctx->last_samples_slow;
+		ctx->last_samples = now_all;
+		ctx->last_samples_slow = now_slow;
+	}
+	ctx->pass_samples += all;
+	ctx->pass_samples_slow += slow;
 	if (ctx->ops->samples_by_walk) {
 		for (t = 0; t < NR_HTIER_TIERS; t++)
 			ctx->pass_pages += ctx->walk.tier_pages[t];
@@ -485,6 +516,10 @@ static void htier_round(struct htier_ctx *ctx)
 	ctx->ops->collect(ctx);
 	if (READ_ONCE(ctx->abort_round))
 		return;
+	/* This round's sample aged unused pages (htier_walk_all()). */
+	ctx->round_aged = ctx->age_rounds && ctx->ops->samples_by_walk;
+	if (ctx->age_rounds)
+		ctx->age_rounds--;
 	walk_grew = ctx->table.nr_used > used_before ?
 		    ctx->table.nr_used - used_before : 0;
 
@@ -544,6 +579,12 @@ static void htier_round(struct htier_ctx *ctx)
 	 * and the walk covered everything (else keep the pace to cover it).
 	 */
 	jumped = htier_slow_accesses_jumped(ctx, &hist);
+	if (jumped && ctx->ops->samples_by_walk) {
+		ctx->age_rounds = HTIER_AGE_ROUNDS;
+	} else if (jumped) {
+		htier_table_cool(&ctx->table, HTIER_PEBS_JUMP_COOL);
+		ctx->round_aged = true;
+	}
 	triggered = htier_boost_check(ctx, &plan, params.quota_pages,
 				      used_before, walk_grew, jumped);
 	if (triggered || plan.nr_promote || plan.nr_demote || !ctx->went_round ||

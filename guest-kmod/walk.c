@@ -61,6 +61,7 @@ struct htier_walk {
 	u32 since_unlock;	/* work units since the mmap lock was taken */
 	bool stop;		/* deadline passed, or the round was aborted */
 	bool cleared;		/* accessed bits were cleared: flush */
+	bool age;		/* a sample after a shift: htier_walk_age() */
 	u32 slow_young;		/* in the table being sampled */
 	struct htier_walk_stats st;
 };
@@ -167,18 +168,42 @@ static void htier_walk_cover_region(struct htier_walk *w,
 		w->st.tier_pages[t] += htier_region_tier_pages(r, t);
 }
 
+/*
+ * A tracked page found unused by this sample (@was_recent: and by the one
+ * before).  In the rounds after a shift (htier_round()), a fast page unused
+ * at two samples in a row loses half its heat: the old hot set's heat falls
+ * below the new one's within a few rounds.  Two misses, and only fast
+ * pages: a hot page is not young at every short window, and one miss (or a
+ * slow page's) would age the new hot set as well.
+ */
+static void htier_walk_age(struct htier_walk *w, struct htier_region *r,
+			   u32 idx, bool was_recent)
+{
+	if (w->age && !was_recent &&
+	    htier_region_tier(r, idx) == HTIER_TIER_FAST)
+		htier_region_age(&w->ctx->table, r, idx);
+}
+
 static void htier_walk_page(struct htier_walk *w, struct htier_region *r,
 			    u32 idx, struct page *page, bool young)
 {
 	enum htier_tier tier = htier_node_tier(w->ctx, page_to_nid(page));
 	bool sample = young && htier_walk_samples(w);
+	bool was_recent = htier_region_recent(r, idx);
 
 	htier_region_record(&w->ctx->table, r, idx, sample, tier);
+	/* The walk before a window: the last sample's word stands until its end. */
+	if (!htier_walk_samples(w))
+		htier_region_set_recent(r, idx, was_recent);
+	else if (!young)
+		htier_walk_age(w, r, idx, was_recent);
 	w->st.pages++;
 	w->st.tier_pages[tier] += (r->flags & HTIER_PAGE_HUGE) ?
 				  HTIER_HUGE_PAGES : 1;
 	if (sample) {
 		w->st.young++;
+		w->st.young_pages[tier] += (r->flags & HTIER_PAGE_HUGE) ?
+					   HTIER_HUGE_PAGES : 1;
 		htier_count_sample(w->ctx, tier);
 		if (tier == HTIER_TIER_SLOW)
 			w->slow_young++;
@@ -255,11 +280,20 @@ static void htier_walk_ptes_sample(struct htier_walk *w, struct mm_struct *mm,
 		pte_t pte = ptep_get(ptep);
 		enum htier_tier tier;
 
-		if (!pte_present(pte) || !pte_young(pte) ||
-		    (mask && !test_bit(idx, mask)))
+		if (!pte_present(pte) || (mask && !test_bit(idx, mask)))
 			continue;
+		if (!pte_young(pte)) {
+			if (htier_region_tracked(r, idx)) {
+				bool was_recent = htier_region_recent(r, idx);
+
+				htier_region_set_recent(r, idx, false);
+				htier_walk_age(w, r, idx, was_recent);
+			}
+			continue;
+		}
 		if (htier_region_add_heat(&w->ctx->table, r, idx, 1, &tier)) {
 			w->st.young++;
+			w->st.young_pages[tier]++;
 			htier_count_sample(w->ctx, tier);
 			if (tier == HTIER_TIER_SLOW)
 				w->slow_young++;
@@ -314,7 +348,13 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 			continue;
 		young = pte_young(pte);
 		if (!young && !full && htier_region_tracked(r, idx)) {
+			bool was_recent = htier_region_recent(r, idx);
+
 			htier_region_keep(r, idx);
+			if (!htier_walk_samples(w))
+				htier_region_set_recent(r, idx, was_recent);
+			else
+				htier_walk_age(w, r, idx, was_recent);
 			w->st.pages++;
 			w->st.tier_pages[htier_region_tier(r, idx)]++;
 			continue;
@@ -361,6 +401,27 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 }
 
 /*
+ * A sample found none of @r's pages accessed (its PMD entry old): none is
+ * recent now, and each fast page unused at the sample before as well ages
+ * (htier_walk_age()) — the whole region at once, in O(bins), if none of
+ * its pages was used then either (its slow pages too: none is in use).
+ */
+static void htier_walk_idle_sampled(struct htier_walk *w, struct htier_region *r)
+{
+	u32 idx;
+
+	if (w->age && !htier_region_any_recent(r)) {
+		htier_region_age_all(&w->ctx->table, r);
+	} else if (w->age) {
+		for (idx = 0; idx < HTIER_REGION_PAGES; idx++)
+			if (htier_region_tracked(r, idx))
+				htier_walk_age(w, r, idx,
+					       htier_region_recent(r, idx));
+	}
+	memset(r->recent, 0, sizeof(r->recent));
+}
+
+/*
  * One PMD entry, at @base.  An old (not accessed) entry is skipped when its
  * region is known, or when this address space was covered once already (so
  * it holds no tracked page, and no page came without an access); an idle
@@ -382,6 +443,8 @@ static void htier_walk_pmd(struct htier_walk *w, struct mm_struct *mm,
 	if (!young && w->mode != HTIER_WALK_RESIDENCY &&
 	    (r ? r->idle_walks < HTIER_VERIFY_IDLE_WALKS || !htier_walk_covers(w)
 	       : w->ms->passes > 0)) {
+		if (r && htier_walk_samples(w))
+			htier_walk_idle_sampled(w, r);
 		if (r && htier_walk_covers(w))
 			htier_region_note_idle(t, r);
 		if (r)
@@ -637,6 +700,8 @@ struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
 {
 	struct htier_walk w = { .ctx = ctx, .mode = mode,
 				.deadline_ns = deadline_ns };
+
+	w.age = ctx->age_rounds && htier_walk_samples(&w);
 	struct htier_cursor cur = from;
 	u64 t0 = ktime_get_ns();
 	bool first = true;
@@ -697,8 +762,10 @@ struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
 	st->passes += w.st.passes;
 	st->wraps += w.st.wraps;
 	st->pages += w.st.pages;
-	for (i = 0; i < NR_HTIER_TIERS; i++)
+	for (i = 0; i < NR_HTIER_TIERS; i++) {
 		st->tier_pages[i] += w.st.tier_pages[i];
+		st->young_pages[i] += w.st.young_pages[i];
+	}
 	st->slow_young_now += w.st.slow_young_now;
 	st->slow_young_before += w.st.slow_young_before;
 	st->ns += ktime_get_ns() - t0;

@@ -355,14 +355,70 @@ bool htier_region_add_heat(struct htier_table *t, struct htier_region *r,
  * @r: the region
  *
  * Its pages stay as they are, none of them accessed since the last walk;
- * the region counts as seen.
+ * the region counts as seen.  Their recent bits are the sampling walk's
+ * to clear (htier_region_set_recent()): a walk that only clears accessed
+ * bits before a window leaves them as the last sample found them.
  */
 void htier_region_note_idle(struct htier_table *t, struct htier_region *r)
 {
-	memset(r->recent, 0, sizeof(r->recent));
 	r->seen_epoch = t->epoch;
 	if (r->idle_walks < 0xff)
 		r->idle_walks++;
+}
+
+/**
+ * htier_region_age() - halve a tracked page's heat: it was not accessed
+ * @t: the table
+ * @r: the region
+ * @idx: the page's index in the region
+ *
+ * For the rounds after the hot set moved (the slow tier's accesses
+ * jumped): a page the sample found unused loses half its heat at once
+ * instead of at the next cooling step, so the old hot set's heat falls
+ * below the new one's within a few rounds while pages still in use keep
+ * theirs.
+ */
+void htier_region_age(struct htier_table *t, struct htier_region *r, u32 idx)
+{
+	u32 heat, tier, nr;
+
+	if (!r->state[idx])
+		return;
+	htier_region_sync(t, r);
+	heat = r->heat[idx];
+	if (!heat)
+		return;
+	tier = r->state[idx] & HTIER_PS_TIER_MASK;
+	nr = htier_region_page_nr(r);
+	htier_hist_sub(t, r, tier, heat, nr);
+	r->heat[idx] = (u16)(heat >> 1);
+	htier_hist_add(t, r, tier, heat >> 1, nr);
+}
+
+/**
+ * htier_region_age_all() - halve the heat of every page of a region
+ * @t: the table
+ * @r: the region, none of whose pages was accessed (an idle PTE table)
+ *
+ * htier_region_age() for a whole region in O(bins): the region lags one
+ * more cooling step behind the table, and the table's histogram moves its
+ * pages one bin down now.
+ */
+void htier_region_age_all(struct htier_table *t, struct htier_region *r)
+{
+	u32 now[HTIER_NR_BINS], tier, b;
+
+	if (htier_region_lag(t, r) >= 16)
+		return;
+	for (tier = 0; tier < NR_HTIER_TIERS; tier++) {
+		htier_region_hist_now(t, r, tier, now);
+		for (b = 0; b < HTIER_NR_BINS; b++)
+			t->hist.pages[tier][b] -= now[b];
+		HTIER_HIST_SHIFT(now, 1);
+		for (b = 0; b < HTIER_NR_BINS; b++)
+			t->hist.pages[tier][b] += now[b];
+	}
+	r->cooled--;
 }
 
 static inline u32 htier_region_idx(const struct htier_region *r, u64 key)
@@ -416,6 +472,20 @@ bool htier_table_record(struct htier_table *t, u64 key, u32 accesses,
 	htier_region_record(t, r, htier_region_idx(r, key), accesses, tier);
 	r->seen_epoch = t->epoch;
 	return true;
+}
+
+/**
+ * htier_table_age() - htier_region_age() by key
+ * @t: the table
+ * @key: htier_key() of the page (any page of a huge entry)
+ */
+void htier_table_age(struct htier_table *t, u64 key)
+{
+	u32 idx;
+	struct htier_region *r = htier_table_lookup(t, key, &idx);
+
+	if (r)
+		htier_region_age(t, r, idx);
 }
 
 /**

@@ -217,7 +217,29 @@ static inline bool htier_region_recent(const struct htier_region *r, u32 idx)
 {
 	return r->recent[idx / 64] & (1ULL << (idx % 64));
 }
+
+static inline void htier_region_set_recent(struct htier_region *r, u32 idx,
+					   bool recent)
+{
+	if (recent)
+		r->recent[idx / 64] |= 1ULL << (idx % 64);
+	else
+		r->recent[idx / 64] &= ~(1ULL << (idx % 64));
+}
+
+/* Does any page of @r have its recent bit set? */
+static inline bool htier_region_any_recent(const struct htier_region *r)
+{
+	u32 w;
+
+	for (w = 0; w < HTIER_REGION_PAGES / 64; w++)
+		if (r->recent[w])
+			return true;
+	return false;
+}
 void htier_region_note_idle(struct htier_table *t, struct htier_region *r);
+void htier_region_age(struct htier_table *t, struct htier_region *r, u32 idx);
+void htier_region_age_all(struct htier_table *t, struct htier_region *r);
 
 /*
  * A page whose move failed (pinned, busy, no free page on the target) is
@@ -238,6 +260,7 @@ bool htier_table_record(struct htier_table *t, u64 key, u32 accesses,
 			enum htier_tier tier, u8 flags);
 bool htier_table_add_heat(struct htier_table *t, u64 key, u32 accesses,
 			  enum htier_tier *tier);
+void htier_table_age(struct htier_table *t, u64 key);
 bool htier_table_get(const struct htier_table *t, u64 key,
 		     struct htier_page_info *info);
 bool htier_table_set_tier(struct htier_table *t, u64 key,

@@ -34,6 +34,7 @@ static const struct abi_file abi_files[] = {
 	{ "stats/boost_grew", 0444 }, { "stats/boost_jumped", 0444 },
 	{ "stats/boost_moving", 0444 }, { "stats/boost_owed", 0444 },
 	{ "stats/owed_pages", 0444 }, { "stats/sample_windows", 0444 },
+	{ "stats/aged_rounds", 0444 },
 };
 
 FIXTURE(abi) {};

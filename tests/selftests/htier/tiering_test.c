@@ -37,10 +37,13 @@ FIXTURE_TEARDOWN(tier)
 	free(self->w.is_hot);
 }
 
-/* Workload of @mib MiB filled on @node; hot pages per @hot_every / range. */
-static int setup_workload(struct workload *w, size_t *bytes, size_t mib,
-			  int node, size_t hot_first, size_t nr_hot,
-			  size_t hot_every)
+/*
+ * Workload of @mib MiB filled on @node (of 4 KiB pages only if @small);
+ * hot pages per @hot_every / range.
+ */
+static int setup_workload_pages(struct workload *w, size_t *bytes, size_t mib,
+				int node, size_t hot_first, size_t nr_hot,
+				size_t hot_every, bool small)
 {
 	size_t i;
 
@@ -49,6 +52,8 @@ static int setup_workload(struct workload *w, size_t *bytes, size_t mib,
 	w->base = alloc_on_node(*bytes, node);
 	w->is_hot = calloc(w->npages, 1);
 	if (!w->base || !w->is_hot)
+		return -1;
+	if (small && madvise(w->base, *bytes, MADV_NOHUGEPAGE))
 		return -1;
 	fill_pattern(w->base, w->npages);
 	if (unbind(w->base, *bytes))
@@ -62,6 +67,14 @@ static int setup_workload(struct workload *w, size_t *bytes, size_t mib,
 		}
 	}
 	return workload_start(w);
+}
+
+static int setup_workload(struct workload *w, size_t *bytes, size_t mib,
+			  int node, size_t hot_first, size_t nr_hot,
+			  size_t hot_every)
+{
+	return setup_workload_pages(w, bytes, mib, node, hot_first, nr_hot,
+				    hot_every, false);
 }
 
 /* @bytes of 4 KiB pages filled on node 1, all hot, the workload running. */
@@ -126,6 +139,56 @@ TEST_F_TIMEOUT(tier, contiguous_hot_set_promoted_within_quota, 150)
 				    4 * MIB / PAGE_SZ, 8 * MIB / PAGE_SZ, 1));
 	ASSERT_EQ(0, htier_manage_self(quota));
 	ASSERT_LE(0, wait_hot_on_fast(_metadata, &self->w, quota / PAGE_SZ));
+	EXPECT_EQ(0, (long)check_pattern(self->w.base, self->w.npages));
+}
+
+/*
+ * The hot set moves (the workload's 8 MiB hot part, of 4 KiB pages, from
+ * 4 MiB in to 28 MiB in) with a 12 MiB quota, so the new hot set fits only
+ * if most of the old one leaves: the jump in slow accesses is seen and the
+ * old hot set aged (stats/aged_rounds), and >= 90% of the new hot set
+ * reaches node 0 within the quota.
+ */
+TEST_F_TIMEOUT(tier, moved_hot_set_is_followed, 150)
+{
+	const size_t quota = 12 * MIB;
+	long long aged;
+	double t;
+	size_t i;
+
+	ASSERT_EQ(0, setup_workload_pages(&self->w, &self->bytes, 48, 1,
+					  4 * MIB / PAGE_SZ, 8 * MIB / PAGE_SZ,
+					  1, true));
+	ASSERT_EQ(0, htier_manage_self(quota));
+	ASSERT_LE(0, wait_hot_on_fast(_metadata, &self->w, quota / PAGE_SZ));
+	workload_stop(&self->w);
+	memset(self->w.is_hot, 0, self->w.npages);
+	for (i = 0; i < 8 * MIB / PAGE_SZ; i++)
+		self->w.is_hot[28 * MIB / PAGE_SZ + i] = 1;
+	aged = htier_read_ll("stats/aged_rounds");
+	ASSERT_EQ(0, workload_start(&self->w));
+	t = wait_hot_on_fast(_metadata, &self->w, quota / PAGE_SZ);
+	TH_LOG("%lld rounds aged the old hot set (%lld jumps seen); moved %lld up, %lld down, %lld+%lld failed",
+	       htier_read_ll("stats/aged_rounds") - aged,
+	       htier_read_ll("stats/boost_jumped"),
+	       htier_read_ll("stats/promoted_pages"),
+	       htier_read_ll("stats/demoted_pages"),
+	       htier_read_ll("stats/promote_failed"),
+	       htier_read_ll("stats/demote_failed"));
+	{
+		char h[512] = "";
+		FILE *f = fopen("/sys/kernel/mm/htier/stats/hotness_histogram", "r");
+
+		if (f) {
+			size_t n = fread(h, 1, sizeof(h) - 1, f);
+
+			h[n] = 0;
+			fclose(f);
+		}
+		TH_LOG("histogram: %s", h);
+	}
+	ASSERT_LE(0, t);
+	EXPECT_LT(aged, htier_read_ll("stats/aged_rounds"));
 	EXPECT_EQ(0, (long)check_pattern(self->w.base, self->w.npages));
 }
 
