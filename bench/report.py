@@ -154,6 +154,43 @@ def sim_section(res, rel, o, verdicts):
                              if behind else "ahead of " + ", ".join(
                                  b for b in BASELINES if b in by)))
     sim_rate_section(res, o, verdicts)
+    sim_aging_section(res, o)
+
+
+def sim_aging_section(res, o):
+    rows = []
+    for m in WORKLOADS:
+        for rate, suffix in (("2e6", ""), ("1e8", "_1e8")):
+            on = load(os.path.join(res, "sim_%s%s.json" % (m, suffix)))
+            off = load(os.path.join(res, "sim_%s_%s_noage.json" % (m, rate)))
+            if not on or not off:
+                continue
+            a = {p["name"]: p for p in on["policies"]}
+            b = {p["name"]: p for p in off["policies"]}
+            for name in ("htier", "htier-pebs"):
+                if name in a and name in b:
+                    rows.append((m, rate, name, a[name], b[name]))
+    if not rows:
+        return
+    o.append("### Aging the old hot set after a shift\n")
+    o.append("After a jump in the slow tier's share of accesses, the "
+             "accessed-bit samples of the next 4 rounds halve the heat of "
+             "each fast page unused at two samples in a row; PEBS cools the "
+             "table 3 extra steps instead (the module's HTIER_AGE_ROUNDS, "
+             "HTIER_PEBS_JUMP_COOL).  Against the same runs with "
+             "`--age-rounds 0 --pebs-jump-cool 0`, side by side (same seed); "
+             "steady state = the second half of each phase.\n")
+    o.append("| workload | rate | policy | vs oracle (aged / not) "
+             "| t90 after shift (s) | pages moved | steady pages moved/s |")
+    o.append("|---|---|---|---|---|---|---|")
+    for m, rate, name, a, b in rows:
+        o.append("| %s | %s | %s | %s / %s | %s / %s | %d / %d | %s / %s |" % (
+            m, rate, name, pct(a["vs_oracle"]), pct(b["vs_oracle"]),
+            secs(a["t90_after_shift_s"]), secs(b["t90_after_shift_s"]),
+            a["promoted"] + a["demoted"], b["promoted"] + b["demoted"],
+            "%.0f" % a.get("steady_moved_per_s", 0),
+            "%.0f" % b.get("steady_moved_per_s", 0)))
+    o.append("")
 
 
 def sim_rate_section(res, o, verdicts):

@@ -36,6 +36,12 @@ for m in hotset scattered zipf; do
 	# A hardware-like access rate (issue 11): PEBS has ~50x the samples,
 	# and an accessed-bit window must be short not to saturate.
 	"$sim" --model $m $common --rate 1e8 --json > "$res/sim_${m}_1e8.json"
+	# Without aging the old hot set after a shift (HTIER_AGE_ROUNDS and
+	# PEBS's extra cooling), side by side, at both rates.
+	for r in 2e6 1e8; do
+		"$sim" --model $m $common --rate $r --policies htier,htier-pebs,oracle \
+			--age-rounds 0 --pebs-jump-cool 0 --json > "$res/sim_${m}_${r}_noage.json"
+	done
 done
 log "simulator done"
 

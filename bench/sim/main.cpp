@@ -79,6 +79,11 @@ void usage(std::FILE* f) {
 "  --scan-max-ms MS    htier: period back-off limit while stable (4000;\n"
 "                      <= --epoch-ms: fixed period)\n"
 "  --abit-window-ms MS htier: fixed accessed-bit window (0: tuned)\n"
+"  --age-rounds N      htier (accessed-bit samplers): rounds after a jump in\n"
+"                      slow accesses whose samples halve unused pages' heat\n"
+"                      (4, the module's; 0: off)\n"
+"  --pebs-jump-cool N  htier-pebs: extra cooling steps at such a jump (3, the\n"
+"                      module's; 0: off)\n"
 "  --cool-by-time      htier variant: cool every 8 base periods of elapsed\n"
 "                      time instead of every 8 rounds (the module)\n"
 "  --migrate-us US     modeled cost per migrated page (2)\n"
@@ -107,7 +112,7 @@ int main(int argc, char** argv) {
     kModel = 256, kSize, kHot, kWeight, kTheta, kSeed, kRate, kDuration,
     kShift, kTrace, kCapacity, kInitial, kEpoch, kBatch, kCoolEvery,
     kCoolShift, kPebs, kTppWindow, kMinBin, kMigrate, kPolicies, kJson, kTimeline,
-    kHelp, kGap, kXTop, kXRecent, kScanMax, kWindow, kCoolTime
+    kHelp, kGap, kXTop, kXRecent, kScanMax, kWindow, kCoolTime, kAgeRounds, kPebsJumpCool
   };
   static const option longopts[] = {
       {"model", required_argument, nullptr, kModel},
@@ -140,6 +145,8 @@ int main(int argc, char** argv) {
       {"scan-max-ms", required_argument, nullptr, kScanMax},
       {"abit-window-ms", required_argument, nullptr, kWindow},
       {"cool-by-time", no_argument, nullptr, kCoolTime},
+      {"age-rounds", required_argument, nullptr, kAgeRounds},
+      {"pebs-jump-cool", required_argument, nullptr, kPebsJumpCool},
       {nullptr, 0, nullptr, 0},
   };
   int c;
@@ -209,6 +216,14 @@ int main(int argc, char** argv) {
     case kScanMax: ok = parseNumber(a, cfg.policy.scanMaxMs) && cfg.policy.scanMaxMs >= 0; break;
     case kWindow: ok = parseNumber(a, cfg.policy.abitWindowMs) && cfg.policy.abitWindowMs >= 0; break;
     case kCoolTime: cfg.policy.coolByTime = true; break;
+    case kAgeRounds:
+      ok = parseNumber(a, d) && d >= 0 && d <= 64 && d == static_cast<uint32_t>(d);
+      cfg.policy.ageRounds = static_cast<uint32_t>(d);
+      break;
+    case kPebsJumpCool:
+      ok = parseNumber(a, d) && d >= 0 && d <= 15 && d == static_cast<uint32_t>(d);
+      cfg.policy.pebsJumpCool = static_cast<uint32_t>(d);
+      break;
     case kMigrate: ok = parseNumber(a, cfg.migrateUsPerPage) && cfg.migrateUsPerPage >= 0; break;
     case kPolicies: {
       std::stringstream ss(a);

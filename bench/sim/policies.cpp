@@ -88,7 +88,7 @@ class Htier : public Policy {
   enum class Sampler { Window, Single, Pebs };
 
   Htier(const PolicyConfig& cfg, Sampler sampler, const char* name)
-      : Policy(name, cfg), sampler_(sampler), pending_(cfg.pages, 0),
+      : Policy(name, cfg), sampler_(sampler), pending_(cfg.pages, 0), recent_(cfg.pages, 0),
         rng_(0x5EED0000ULL + static_cast<uint64_t>(sampler)) {
     // The module's table: an index with room for every region of the
     // workload, regions from the heap.
@@ -158,7 +158,7 @@ class Htier : public Policy {
       span = windowUs_ / roundUs;
     if (sampler_ != Sampler::Pebs)
       windowSumMs_ += span * cfg_.epochMs;
-    uint64_t young = 0, youngSlow = 0;
+    uint64_t young = 0, youngSlow = 0, samples = 0, samplesSlow = 0, slowPages = 0;
     for (uint64_t page = 0; page < cfg_.pages; page++) {
       uint32_t seen;
       if (sampler_ == Sampler::Pebs) {
@@ -172,9 +172,20 @@ class Htier : public Policy {
       }
       young += seen != 0;
       youngSlow += seen != 0 && !onFast(page);
+      samples += seen;
+      samplesSlow += onFast(page) ? 0 : seen;
+      slowPages += !onFast(page);
       htier_table_record(&table_, htier_key(1, page), seen,
                          onFast(page) ? HTIER_TIER_FAST : HTIER_TIER_SLOW, 0);
+      // htier_walk_age(): after a shift, a fast page unused at this sample
+      // and the one before loses half its heat.
+      if (ageLeft_ && sampler_ != Sampler::Pebs && !seen && !recent_[page] &&
+          onFast(page))
+        htier_table_age(&table_, htier_key(1, page));
+      recent_[page] = seen != 0;
     }
+    if (ageLeft_)
+      ageLeft_--;
     if (sampler_ == Sampler::Window)
       tune(young, roundUs);
     if (cfg_.coolByTime) {
@@ -206,8 +217,14 @@ class Htier : public Policy {
 
     // htier_round's back-off: only while placement is settled (nothing to
     // move, no clearly hot page on slow, no jump in slow accesses).
-    bool jumped = youngSlow > 2 * slowAvg_ + 64;
-    slowAvg_ = (3 * slowAvg_ + youngSlow) / 4;
+    // htier_slow_accesses_jumped(): every page is sampled every round.
+    bool jumped = htier_shift_step(&shift_, samplesSlow, samples, slowPages, cfg_.pages);
+    if (jumped) {
+      ageLeft_ = cfg_.ageRounds;
+      // The module's htier_round: from the next round's ranking on.
+      if (sampler_ == Sampler::Pebs)
+        htier_table_cool(&table_, cfg_.pebsJumpCool);
+    }
     if (plan.nr_promote || plan.nr_demote || plan.stale_pages > plan.hot_pages / 64 || jumped)
       intervalEpochs_ = 1;
     else
@@ -261,11 +278,13 @@ class Htier : public Policy {
   htier_table table_{};
   std::vector<uint64_t> keysUp_, keysDown_;
   std::vector<uint32_t> pending_;  // PEBS samples since the last round
+  std::vector<uint8_t> recent_;    // the recent bits: young at the last sample
   uint64_t rng_;
   double windowUs_;
   uint32_t intervalEpochs_ = 1, maxIntervalEpochs_ = 1, sinceRound_ = 0;
   uint32_t coolDebt_ = 0;
-  uint64_t slowAvg_ = 0;  // recent young-on-slow average (shift signal)
+  uint32_t ageLeft_ = 0;  // rounds left that age unused pages
+  htier_shift shift_{};  // the shift detector (slow vs fast samples per page)
   uint64_t rounds_ = 0;
   double windowSumMs_ = 0, periodSumEpochs_ = 0;
 };

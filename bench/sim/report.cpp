@@ -117,6 +117,8 @@ void writeJson(std::ostream& out, const SimResult& r, const SimConfig& cfg) {
       << ",\"scan_max_ms\":" << num(cfg.policy.scanMaxMs)
       << ",\"abit_window_ms\":" << num(cfg.policy.abitWindowMs)
       << ",\"cool_by_time\":" << (cfg.policy.coolByTime ? "true" : "false")
+      << ",\"age_rounds\":" << cfg.policy.ageRounds
+      << ",\"pebs_jump_cool\":" << cfg.policy.pebsJumpCool
       << ",\"migrate_us_per_page\":" << num(cfg.migrateUsPerPage) << ",\"latencies\":[";
   for (size_t i = 0; i < cfg.latencies.size(); i++)
     out << (i ? "," : "") << "{\"name\":" << jsonString(cfg.latencies[i].name)
@@ -136,6 +138,7 @@ void writeJson(std::ostream& out, const SimResult& r, const SimConfig& cfg) {
         << ",\"demoted\":" << p.demoted << ",\"migrated\":" << p.migrated()
         << ",\"detail\":" << jsonString(p.detail)
         << ",\"t90_s\":" << num(p.t90S) << ",\"t90_after_shift_s\":" << num(p.t90AfterShiftS)
+        << ",\"steady_moved_per_s\":" << num(p.steadyMovedPerS)
         << ",\"time_s\":{";
     for (size_t i = 0; i < p.timeS.size(); i++)
       out << (i ? "," : "") << jsonString(cfg.latencies[i].name) << ":" << num(p.timeS[i]);

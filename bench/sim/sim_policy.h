@@ -40,6 +40,12 @@ struct PolicyConfig {
   // score the same here, and cooling by time can starve heat while the
   // period is backed off (seen in the guest), so the module counts rounds.
   bool coolByTime = false;
+  // HTIER_AGE_ROUNDS: after a jump in slow accesses (a moved hot set), the
+  // accessed-bit samples of this many rounds halve the heat of the pages
+  // they find unused (0: off).  PEBS: cool the table this many extra steps
+  // at the jump (pebsJumpCool; 0: off).
+  uint32_t ageRounds = 4;
+  uint32_t pebsJumpCool = 3;
   uint32_t tppWindowEpochs = 2;  // TPP: re-access within this many epochs
   Initial initial = Initial::Slow;
 };

@@ -84,10 +84,23 @@ SimResult simulate(AccessSource& source, const SimConfig& cfg) {
         r.t90AfterShiftS = (static_cast<int64_t>(e) - shiftEpoch) * epochS;
       if (cfg.timeline)
         r.timeline.push_back({t, all > 0 ? fast / all : 0, hotOnFast});
+      const uint64_t movedBefore = p.promoted() + p.demoted();
       p.after(Signals{epoch, samples});
+      r.movedByEpoch.push_back(p.promoted() + p.demoted() - movedBefore);
     }
   }
   out.hasShift = shiftEpoch >= 0;
+  for (auto& r : out.policies) {
+    const uint64_t n = r.movedByEpoch.size();
+    const uint64_t mid = shiftEpoch >= 0 ? static_cast<uint64_t>(shiftEpoch) : n;
+    uint64_t moved = 0, epochs = 0;
+    for (uint64_t e = 0; e < n; e++)
+      if ((e < mid && e >= mid / 2) || (e >= mid + (n - mid) / 2)) {
+        moved += r.movedByEpoch[e];
+        epochs++;
+      }
+    r.steadyMovedPerS = epochs ? moved / (epochs * epochS) : 0;
+  }
 
   const double accesses = out.policies.empty() ? 0 : out.policies[0].accesses;
   for (const auto& lat : cfg.latencies)

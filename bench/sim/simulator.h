@@ -45,6 +45,10 @@ struct PolicyResult {
   uint64_t demoted = 0;
   double t90S = -1;           // time until >= 90% of the hot set is on fast
   double t90AfterShiftS = -1;  // same, counted from the hot-set shift
+  // Pages moved per second in steady state: over the second half of each
+  // phase (before the shift, after it).
+  double steadyMovedPerS = 0;
+  std::vector<uint64_t> movedByEpoch;
   std::vector<double> timeS;  // modeled memory time, one per latency
   std::vector<TimelinePoint> timeline;
   std::string detail;  // the policy's own note (htier: rounds, window)
