@@ -181,6 +181,8 @@ struct htier_ctx {
 	u32 passes_since_cool;		/* walk passes since the last cooling */
 	u32 age_rounds;			/* rounds left that age unused pages */
 	bool round_aged;		/* this round's sample aged them */
+	u32 forced_round;		/* last round the quota moved pages */
+	u64 last_quota_pages;		/* the last round's quota */
 	s64 credit_ns;			/* CPU budget not yet spent */
 	u64 cpu_at_ns, cpu_wall_at_ns;	/* for thread_cpu_permil */
 	u32 round;

@@ -66,6 +66,8 @@ MODULE_PARM_DESC(enabled, "start tracking and migrating at load");
  */
 #define HTIER_AGE_ROUNDS	4
 #define HTIER_PEBS_JUMP_COOL	3
+/* No aging for a jump within this many rounds of a quota change. */
+#define HTIER_AGE_AFTER_FORCED	8
 
 /*
  * An exchange only promotes pages from the bins of the hottest quarter of
@@ -504,7 +506,7 @@ static void htier_round(struct htier_ctx *ctx)
 	struct htier_hist hist;
 	struct htier_plan plan;
 	u64 t0 = ktime_get_ns(), t1, t_rank, fast, quota, track_ns, used_before, walk_grew;
-	bool jumped, triggered;
+	bool jumped, jumped_forced = false, triggered;
 	int b;
 
 	htier_scope_refresh(ctx);
@@ -579,12 +581,29 @@ static void htier_round(struct htier_ctx *ctx)
 	 * and the walk covered everything (else keep the pace to cover it).
 	 */
 	jumped = htier_slow_accesses_jumped(ctx, &hist);
-	if (jumped && ctx->ops->samples_by_walk) {
+	/*
+	 * A quota that moved (the host resizing the fast node, the agent
+	 * applying it) moves pages by force or into new room, and the samples
+	 * follow them between the tiers: a jump, but the hot set did not move.
+	 * Aging then would reshape the heat the agent reports to the host,
+	 * which moves the quota again; so no aging within a few rounds of it
+	 * (of a move by more than 1/32: the fast node's free memory, when it
+	 * is what bounds the quota, wobbles).
+	 */
+	if (plan.nr_forced ||
+	    max(params.quota_pages, ctx->last_quota_pages) -
+	    min(params.quota_pages, ctx->last_quota_pages) >
+	    max(params.quota_pages, ctx->last_quota_pages) / 32)
+		ctx->forced_round = ctx->round;
+	ctx->last_quota_pages = params.quota_pages;
+	if (jumped && ctx->round - ctx->forced_round < HTIER_AGE_AFTER_FORCED)
+		jumped_forced = true;
+	else if (jumped && ctx->ops->samples_by_walk)
 		ctx->age_rounds = HTIER_AGE_ROUNDS;
-	} else if (jumped) {
+	else if (jumped)
 		htier_table_cool(&ctx->table, HTIER_PEBS_JUMP_COOL);
+	if (jumped && !jumped_forced && !ctx->ops->samples_by_walk)
 		ctx->round_aged = true;
-	}
 	triggered = htier_boost_check(ctx, &plan, params.quota_pages,
 				      used_before, walk_grew, jumped);
 	if (triggered || plan.nr_promote || plan.nr_demote || !ctx->went_round ||

@@ -403,21 +403,18 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 /*
  * A sample found none of @r's pages accessed (its PMD entry old): none is
  * recent now, and each fast page unused at the sample before as well ages
- * (htier_walk_age()) — the whole region at once, in O(bins), if none of
- * its pages was used then either (its slow pages too: none is in use).
+ * (htier_walk_age(); only in the few rounds after a shift, when the table's
+ * 512 entries are looked at, as a read of the PTE table would).
  */
 static void htier_walk_idle_sampled(struct htier_walk *w, struct htier_region *r)
 {
 	u32 idx;
 
-	if (w->age && !htier_region_any_recent(r)) {
-		htier_region_age_all(&w->ctx->table, r);
-	} else if (w->age) {
+	if (w->age)
 		for (idx = 0; idx < HTIER_REGION_PAGES; idx++)
 			if (htier_region_tracked(r, idx))
 				htier_walk_age(w, r, idx,
 					       htier_region_recent(r, idx));
-	}
 	memset(r->recent, 0, sizeof(r->recent));
 }
 

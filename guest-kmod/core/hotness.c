@@ -376,7 +376,10 @@ void htier_region_note_idle(struct htier_table *t, struct htier_region *r)
  * jumped): a page the sample found unused loses half its heat at once
  * instead of at the next cooling step, so the old hot set's heat falls
  * below the new one's within a few rounds while pages still in use keep
- * theirs.
+ * theirs.  Never below 1: a page of the working set that the short
+ * windows missed stays in the hot set (and the hot set the agent reports
+ * keeps its size); the old hot set at heat 1 is two bins below a new hot
+ * page at 4, which is what an exchange needs.
  */
 void htier_region_age(struct htier_table *t, struct htier_region *r, u32 idx)
 {
@@ -386,39 +389,13 @@ void htier_region_age(struct htier_table *t, struct htier_region *r, u32 idx)
 		return;
 	htier_region_sync(t, r);
 	heat = r->heat[idx];
-	if (!heat)
+	if (heat < 2)
 		return;
 	tier = r->state[idx] & HTIER_PS_TIER_MASK;
 	nr = htier_region_page_nr(r);
 	htier_hist_sub(t, r, tier, heat, nr);
 	r->heat[idx] = (u16)(heat >> 1);
 	htier_hist_add(t, r, tier, heat >> 1, nr);
-}
-
-/**
- * htier_region_age_all() - halve the heat of every page of a region
- * @t: the table
- * @r: the region, none of whose pages was accessed (an idle PTE table)
- *
- * htier_region_age() for a whole region in O(bins): the region lags one
- * more cooling step behind the table, and the table's histogram moves its
- * pages one bin down now.
- */
-void htier_region_age_all(struct htier_table *t, struct htier_region *r)
-{
-	u32 now[HTIER_NR_BINS], tier, b;
-
-	if (htier_region_lag(t, r) >= 16)
-		return;
-	for (tier = 0; tier < NR_HTIER_TIERS; tier++) {
-		htier_region_hist_now(t, r, tier, now);
-		for (b = 0; b < HTIER_NR_BINS; b++)
-			t->hist.pages[tier][b] -= now[b];
-		HTIER_HIST_SHIFT(now, 1);
-		for (b = 0; b < HTIER_NR_BINS; b++)
-			t->hist.pages[tier][b] += now[b];
-	}
-	r->cooled--;
 }
 
 static inline u32 htier_region_idx(const struct htier_region *r, u64 key)

@@ -227,19 +227,8 @@ static inline void htier_region_set_recent(struct htier_region *r, u32 idx,
 		r->recent[idx / 64] &= ~(1ULL << (idx % 64));
 }
 
-/* Does any page of @r have its recent bit set? */
-static inline bool htier_region_any_recent(const struct htier_region *r)
-{
-	u32 w;
-
-	for (w = 0; w < HTIER_REGION_PAGES / 64; w++)
-		if (r->recent[w])
-			return true;
-	return false;
-}
 void htier_region_note_idle(struct htier_table *t, struct htier_region *r);
 void htier_region_age(struct htier_table *t, struct htier_region *r, u32 idx);
-void htier_region_age_all(struct htier_table *t, struct htier_region *r);
 
 /*
  * A page whose move failed (pinned, busy, no free page on the target) is

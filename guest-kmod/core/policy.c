@@ -167,8 +167,8 @@ static u64 htier_select_tier(const struct htier_table *t, u8 tier,
 		nr = htier_region_page_nr(r);
 		htier_region_hist_now(t, r, tier, now);
 		for (b = 0; b < HTIER_NR_BINS && !wanted; b++)
-			wanted = now[b] && (left[b] >= nr ||
-					    (xleft && xleft[b] >= nr));
+			wanted = now[b] &&
+				 left[b] + (xleft ? xleft[b] : 0) >= nr;
 		if (!wanted || room - taken < nr)
 			continue;
 		for (idx = 0; idx < HTIER_REGION_PAGES && *nr_keys < max_keys;
@@ -179,13 +179,16 @@ static u64 htier_select_tier(const struct htier_table *t, u8 tier,
 			b = htier_heat_bin(htier_region_heat(t, r, idx));
 			if (room - taken < nr)
 				continue;
-			if (left[b] >= nr)
+			if (left[b] >= nr) {
 				left[b] -= nr;
-			else if (xleft && xleft[b] >= nr &&
-				 (!recent || htier_region_recent(r, idx)))
-				xleft[b] -= nr;
-			else
+			} else if (xleft && left[b] + xleft[b] >= nr &&
+				   (!recent || htier_region_recent(r, idx))) {
+				/* A huge entry: the free room left, then exchanges. */
+				xleft[b] -= nr - left[b];
+				left[b] = 0;
+			} else {
 				continue;
+			}
 			keys[(*nr_keys)++] = r->key + idx;
 			taken += nr;
 		}
@@ -200,12 +203,52 @@ static u64 htier_select_tier(const struct htier_table *t, u8 tier,
  * @sel: key arrays to fill (at most max_keys each)
  *
  * Demotions are picked first, then promotions in a second pass (one pass
- * when the plan only promotes or only demotes).  Selection can fall short
- * of the plan's demotions (a bin's fast pages are huge entries bigger than
- * its count, or max_keys runs out), so promotions are limited to the room
- * the selected demotions really make: the selection never grows fast usage
- * by more than the plan does (nr_promote - nr_demote), and the quota holds.
+ * when the plan only promotes or only demotes).  A huge entry is promoted
+ * whole when its bin's free room and exchanges together cover it, and a
+ * demotion short of the plan by less than a huge entry takes one whole
+ * (htier_select_round_up()).  Selection can still fall short of the plan's
+ * demotions (no such entry, or max_keys runs out), so promotions are
+ * limited to the room the selected demotions really make: the selection
+ * never grows fast usage by more than the plan does (nr_promote -
+ * nr_demote), and the quota holds.
  */
+/*
+ * Demotions fell short of the plan because what is left of a bin's count
+ * (@left, after htier_select_tier()) is smaller than the huge entries the
+ * bin holds on fast: take one of them whole.  Demoting more than planned
+ * only makes more room, so the quota holds; without it a huge page owed to
+ * the fast tier waits for good where the free room is a few pages short of
+ * its 512 and the colder fast entries are huge (the plan then asks for those
+ * few pages, which no whole entry matches).  One pass over the index, as a
+ * selection pass; the keys taken already (at most a few huge ones among
+ * them) are skipped.  Return: base pages taken.
+ */
+static u64 htier_select_round_up(const struct htier_table *t,
+				 const u64 left[HTIER_NR_BINS], u64 *keys,
+				 u32 max_keys, u32 *nr_keys)
+{
+	const u8 state = HTIER_PS_TRACKED | HTIER_TIER_FAST;
+	u32 i, k;
+
+	if (*nr_keys >= max_keys)
+		return 0;
+	for (i = 0; i < t->capacity; i++) {
+		const struct htier_region *r = t->index[i];
+
+		if (!r || !(r->flags & HTIER_PAGE_HUGE) || r->state[0] != state ||
+		    htier_region_failed(t, r, 0) ||
+		    !left[htier_heat_bin(htier_region_heat(t, r, 0))])
+			continue;
+		for (k = 0; k < *nr_keys && keys[k] != r->key; k++)
+			;
+		if (k < *nr_keys)
+			continue;
+		keys[(*nr_keys)++] = r->key;
+		return HTIER_HUGE_PAGES;
+	}
+	return 0;
+}
+
 /* The plan's promotions per bin: into free room, and paid by exchanges. */
 static void htier_split_promote(const struct htier_plan *plan,
 				u64 free[HTIER_NR_BINS], u64 xchg[HTIER_NR_BINS])
@@ -260,10 +303,16 @@ void htier_plan_select(const struct htier_table *t,
 						      sel->demote_keys,
 						      sel->max_keys,
 						      &sel->nr_demote_keys);
+	if (sel->demote_pages < want_down)
+		sel->demote_pages += htier_select_round_up(t, demote,
+							   sel->demote_keys,
+							   sel->max_keys,
+							   &sel->nr_demote_keys);
 	/*
 	 * Promotions never exceed the room the plan made plus the demotions
-	 * found: if fewer were found (a huge page that does not fit, the key
-	 * array's end), take the promotions again within that.
+	 * found: if fewer were found (the key array's end), take the
+	 * promotions again within that; more (a huge entry taken whole) makes
+	 * room for a whole huge promotion.
 	 */
 	room = sel->demote_pages + plan->nr_promote > plan->nr_demote ?
 	       sel->demote_pages + plan->nr_promote - plan->nr_demote : 0;

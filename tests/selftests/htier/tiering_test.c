@@ -143,13 +143,17 @@ TEST_F_TIMEOUT(tier, contiguous_hot_set_promoted_within_quota, 150)
 }
 
 /*
- * The hot set moves (the workload's 8 MiB hot part, of 4 KiB pages, from
- * 4 MiB in to 28 MiB in) with a 12 MiB quota, so the new hot set fits only
- * if most of the old one leaves: the jump in slow accesses is seen and the
- * old hot set aged (stats/aged_rounds), and >= 90% of the new hot set
- * reaches node 0 within the quota.
+ * The hot set moves (the workload's 8 MiB hot part from 4 MiB in to 28 MiB
+ * in) with a 12 MiB quota, so the new hot set fits only if most of the old
+ * one leaves: the jump in slow accesses is seen and the old hot set aged
+ * (stats/aged_rounds), and >= 90% of the new hot set reaches node 0 within
+ * the quota (the time is logged; bench/RESULTS.md has the figures).  Of
+ * 4 KiB pages (@small), or of THPs: then the hot set spans
+ * five huge entries, the free room is a few pages short of one, and only
+ * huge entries are colder on fast (each exchange takes one whole).
  */
-TEST_F_TIMEOUT(tier, moved_hot_set_is_followed, 150)
+static void moved_hot_set(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(tier) *self, bool small)
 {
 	const size_t quota = 12 * MIB;
 	long long aged;
@@ -158,9 +162,16 @@ TEST_F_TIMEOUT(tier, moved_hot_set_is_followed, 150)
 
 	ASSERT_EQ(0, setup_workload_pages(&self->w, &self->bytes, 48, 1,
 					  4 * MIB / PAGE_SZ, 8 * MIB / PAGE_SZ,
-					  1, true));
+					  1, small));
 	ASSERT_EQ(0, htier_manage_self(quota));
 	ASSERT_LE(0, wait_hot_on_fast(_metadata, &self->w, quota / PAGE_SZ));
+	/*
+	 * Steady state first: the old hot set's heat builds up over a few
+	 * cooling periods (what makes it slow to displace), and the quota set
+	 * above is a while back (a jump right after a quota change is not
+	 * taken for a moved hot set).
+	 */
+	sleep(10);
 	workload_stop(&self->w);
 	memset(self->w.is_hot, 0, self->w.npages);
 	for (i = 0; i < 8 * MIB / PAGE_SZ; i++)
@@ -175,21 +186,19 @@ TEST_F_TIMEOUT(tier, moved_hot_set_is_followed, 150)
 	       htier_read_ll("stats/demoted_pages"),
 	       htier_read_ll("stats/promote_failed"),
 	       htier_read_ll("stats/demote_failed"));
-	{
-		char h[512] = "";
-		FILE *f = fopen("/sys/kernel/mm/htier/stats/hotness_histogram", "r");
-
-		if (f) {
-			size_t n = fread(h, 1, sizeof(h) - 1, f);
-
-			h[n] = 0;
-			fclose(f);
-		}
-		TH_LOG("histogram: %s", h);
-	}
 	ASSERT_LE(0, t);
 	EXPECT_LT(aged, htier_read_ll("stats/aged_rounds"));
 	EXPECT_EQ(0, (long)check_pattern(self->w.base, self->w.npages));
+}
+
+TEST_F_TIMEOUT(tier, moved_hot_set_is_followed, 150)
+{
+	moved_hot_set(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(tier, moved_thp_hot_set_is_followed, 150)
+{
+	moved_hot_set(_metadata, self, false);
 }
 
 /*

@@ -359,6 +359,34 @@ TEST(PolicySelect, HugeEntriesNeverBreakTheQuota) {
   EXPECT_EQ(r.fastAfter, 2u);
 }
 
+// The guest's moved THP hot set (bench/NOTES.md): a hot huge page on slow,
+// a free room 6 pages short of its 512, and only huge entries colder on
+// fast.  The plan promotes 512 (506 into free room, 6 by exchange) and
+// demotes 6; the selection promotes the huge page whole and demotes a cold
+// huge entry whole to make its room, within the quota.  Before, neither
+// side could be taken and the page stayed on slow for good.
+TEST(PolicySelect, HugeEntryOwedAFewPagesOfRoomIsExchanged) {
+  Table t(64);
+  for (uint64_t v = 0; v < 3; v++)  // the new hot set's pages on fast
+    t.record(htier_key(1, v * 512), 40, HTIER_TIER_FAST, HTIER_PAGE_HUGE);
+  for (uint64_t v = 3; v < 5; v++)  // the old hot set, cold now
+    t.record(htier_key(1, v * 512), 0, HTIER_TIER_FAST, HTIER_PAGE_HUGE);
+  for (uint64_t v = 0; v < 6; v++)
+    t.record(htier_key(2, v), 40, HTIER_TIER_FAST);
+  t.record(htier_key(1, 5 * 512), 40, HTIER_TIER_SLOW, HTIER_PAGE_HUGE);
+  const htier_policy_params q{3072, 4096, 4096, 2, 2, 0, false};
+  Round r = applyRound(t, q);
+  EXPECT_EQ(r.fastBefore, 2566u);
+  EXPECT_EQ(r.plan.nr_promote, 512u);
+  EXPECT_EQ(r.promoted, 512u);
+  EXPECT_EQ(r.demoted, 512u);
+  EXPECT_LE(r.fastAfter, q.quota_pages);
+  EXPECT_EQ(t.tier(htier_key(1, 5 * 512)), HTIER_TIER_FAST);
+  // Nothing is owed any more: the next round moves nothing.
+  Round again = applyRound(t, q);
+  EXPECT_EQ(again.promoted + again.demoted, 0u);
+}
+
 // A selection truncated by max_keys never lets promotions outrun demotions.
 TEST(PolicySelect, TruncatedSelectionKeepsQuota) {
   Table t(8192);
