@@ -219,7 +219,9 @@ class Htier : public Policy {
     // move, no clearly hot page on slow, no jump in slow accesses).
     // htier_slow_accesses_jumped(): every page is sampled every round.
     bool jumped = htier_shift_step(&shift_, samplesSlow, samples, slowPages, cfg_.pages);
-    if (jumped) {
+    // The module ages nothing within 8 rounds of a quota change
+    // (HTIER_AGE_AFTER_FORCED); here the quota is set at the first round.
+    if (jumped && rounds_ > 8) {
       ageLeft_ = cfg_.ageRounds;
       // The module's htier_round: from the next round's ranking on.
       if (sampler_ == Sampler::Pebs)
