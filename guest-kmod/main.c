@@ -349,6 +349,8 @@ static u64 htier_round_budget(struct htier_ctx *ctx)
 static bool htier_slow_accesses_jumped(struct htier_ctx *ctx,
 				       const struct htier_hist *h)
 {
+	u64 now_all = atomic64_read(&ctx->stats.samples);
+	u64 now_slow = atomic64_read(&ctx->stats.samples_slow);
 	u64 all, slow, covered, pages = 0;
 	bool jumped;
 	int t, b;
@@ -360,19 +362,15 @@ static bool htier_slow_accesses_jumped(struct htier_ctx *ctx,
 	 * The walk counts young base pages (a huge entry's 512 as well, so a
 	 * THP-backed hot set weighs what it holds); PEBS counts samples.
 	 */
+	all = now_all - ctx->last_samples;
+	slow = now_slow - ctx->last_samples_slow;
+	ctx->last_samples = now_all;
+	ctx->last_samples_slow = now_slow;
 	if (ctx->ops->samples_by_walk) {
 		all = 0;
 		for (t = 0; t < NR_HTIER_TIERS; t++)
 			all += ctx->walk.young_pages[t];
 		slow = ctx->walk.young_pages[HTIER_TIER_SLOW];
-	} else {
-		u64 now_all = atomic64_read(&ctx->stats.samples);
-		u64 now_slow = atomic64_read(&ctx->stats.samples_slow);
-
-		all = now_all - ctx->last_samples;
-		slow = now_slow - ctx->last_samples_slow;
-		ctx->last_samples = now_all;
-		ctx->last_samples_slow = now_slow;
 	}
 	ctx->pass_samples += all;
 	ctx->pass_samples_slow += slow;
@@ -506,7 +504,7 @@ static void htier_round(struct htier_ctx *ctx)
 	struct htier_hist hist;
 	struct htier_plan plan;
 	u64 t0 = ktime_get_ns(), t1, t_rank, fast, quota, track_ns, used_before, walk_grew;
-	bool jumped, jumped_forced = false, triggered;
+	bool jumped, triggered;
 	int b;
 
 	htier_scope_refresh(ctx);
@@ -596,14 +594,14 @@ static void htier_round(struct htier_ctx *ctx)
 	    max(params.quota_pages, ctx->last_quota_pages) / 32)
 		ctx->forced_round = ctx->round;
 	ctx->last_quota_pages = params.quota_pages;
-	if (jumped && ctx->round - ctx->forced_round < HTIER_AGE_AFTER_FORCED)
-		jumped_forced = true;
-	else if (jumped && ctx->ops->samples_by_walk)
-		ctx->age_rounds = HTIER_AGE_ROUNDS;
-	else if (jumped)
-		htier_table_cool(&ctx->table, HTIER_PEBS_JUMP_COOL);
-	if (jumped && !jumped_forced && !ctx->ops->samples_by_walk)
-		ctx->round_aged = true;
+	if (jumped && ctx->round - ctx->forced_round >= HTIER_AGE_AFTER_FORCED) {
+		if (ctx->ops->samples_by_walk) {
+			ctx->age_rounds = HTIER_AGE_ROUNDS;
+		} else {
+			htier_table_cool(&ctx->table, HTIER_PEBS_JUMP_COOL);
+			ctx->round_aged = true;
+		}
+	}
 	triggered = htier_boost_check(ctx, &plan, params.quota_pages,
 				      used_before, walk_grew, jumped);
 	if (triggered || plan.nr_promote || plan.nr_demote || !ctx->went_round ||

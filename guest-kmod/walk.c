@@ -61,7 +61,7 @@ struct htier_walk {
 	u32 since_unlock;	/* work units since the mmap lock was taken */
 	bool stop;		/* deadline passed, or the round was aborted */
 	bool cleared;		/* accessed bits were cleared: flush */
-	bool age;		/* a sample after a shift: htier_walk_age() */
+	bool age;		/* a sample after a shift: htier_walk_recorded() */
 	u32 slow_young;		/* in the table being sampled */
 	struct htier_walk_stats st;
 };
@@ -169,19 +169,19 @@ static void htier_walk_cover_region(struct htier_walk *w,
 }
 
 /*
- * A tracked page found unused by this sample (@was_recent: and by the one
- * before).  In the rounds after a shift (htier_round()), a fast page unused
- * at two samples in a row loses half its heat: the old hot set's heat falls
- * below the new one's within a few rounds.  Two misses, and only fast
- * pages: a hot page is not young at every short window, and one miss (or a
- * slow page's) would age the new hot set as well.
+ * Page @idx of @r was just recorded (@young: its accessed bit; @was_recent:
+ * its recent bit before).  The walk before a window leaves the last
+ * sample's recent bit until the window's own sample; a sample in the
+ * rounds after a shift (htier_round()) ages a page it found unused
+ * (htier_region_age_unused()).
  */
-static void htier_walk_age(struct htier_walk *w, struct htier_region *r,
-			   u32 idx, bool was_recent)
+static void htier_walk_recorded(struct htier_walk *w, struct htier_region *r,
+				u32 idx, bool young, bool was_recent)
 {
-	if (w->age && !was_recent &&
-	    htier_region_tier(r, idx) == HTIER_TIER_FAST)
-		htier_region_age(&w->ctx->table, r, idx);
+	if (!htier_walk_samples(w))
+		htier_region_set_recent(r, idx, was_recent);
+	else if (!young && w->age)
+		htier_region_age_unused(&w->ctx->table, r, idx, was_recent);
 }
 
 static void htier_walk_page(struct htier_walk *w, struct htier_region *r,
@@ -192,11 +192,7 @@ static void htier_walk_page(struct htier_walk *w, struct htier_region *r,
 	bool was_recent = htier_region_recent(r, idx);
 
 	htier_region_record(&w->ctx->table, r, idx, sample, tier);
-	/* The walk before a window: the last sample's word stands until its end. */
-	if (!htier_walk_samples(w))
-		htier_region_set_recent(r, idx, was_recent);
-	else if (!young)
-		htier_walk_age(w, r, idx, was_recent);
+	htier_walk_recorded(w, r, idx, young, was_recent);
 	w->st.pages++;
 	w->st.tier_pages[tier] += (r->flags & HTIER_PAGE_HUGE) ?
 				  HTIER_HUGE_PAGES : 1;
@@ -287,7 +283,8 @@ static void htier_walk_ptes_sample(struct htier_walk *w, struct mm_struct *mm,
 				bool was_recent = htier_region_recent(r, idx);
 
 				htier_region_set_recent(r, idx, false);
-				htier_walk_age(w, r, idx, was_recent);
+				htier_walk_recorded(w, r, idx, false,
+						    was_recent);
 			}
 			continue;
 		}
@@ -351,10 +348,7 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 			bool was_recent = htier_region_recent(r, idx);
 
 			htier_region_keep(r, idx);
-			if (!htier_walk_samples(w))
-				htier_region_set_recent(r, idx, was_recent);
-			else
-				htier_walk_age(w, r, idx, was_recent);
+			htier_walk_recorded(w, r, idx, false, was_recent);
 			w->st.pages++;
 			w->st.tier_pages[htier_region_tier(r, idx)]++;
 			continue;
@@ -402,9 +396,9 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 
 /*
  * A sample found none of @r's pages accessed (its PMD entry old): none is
- * recent now, and each fast page unused at the sample before as well ages
- * (htier_walk_age(); only in the few rounds after a shift, when the table's
- * 512 entries are looked at, as a read of the PTE table would).
+ * recent now, and each page ages as htier_walk_recorded() would (only in
+ * the few rounds after a shift, when the table's 512 entries are looked
+ * at, as a read of the PTE table would).
  */
 static void htier_walk_idle_sampled(struct htier_walk *w, struct htier_region *r)
 {
@@ -412,9 +406,8 @@ static void htier_walk_idle_sampled(struct htier_walk *w, struct htier_region *r
 
 	if (w->age)
 		for (idx = 0; idx < HTIER_REGION_PAGES; idx++)
-			if (htier_region_tracked(r, idx))
-				htier_walk_age(w, r, idx,
-					       htier_region_recent(r, idx));
+			htier_region_age_unused(&w->ctx->table, r, idx,
+						htier_region_recent(r, idx));
 	memset(r->recent, 0, sizeof(r->recent));
 }
 
@@ -697,12 +690,12 @@ struct htier_cursor htier_walk_all(struct htier_ctx *ctx,
 {
 	struct htier_walk w = { .ctx = ctx, .mode = mode,
 				.deadline_ns = deadline_ns };
-
-	w.age = ctx->age_rounds && htier_walk_samples(&w);
 	struct htier_cursor cur = from;
 	u64 t0 = ktime_get_ns();
 	bool first = true;
 	int i;
+
+	w.age = ctx->age_rounds && htier_walk_samples(&w);
 
 	while (!w.stop) {
 		unsigned long stop_at = TASK_SIZE_MAX;

@@ -88,7 +88,7 @@ class Htier : public Policy {
   enum class Sampler { Window, Single, Pebs };
 
   Htier(const PolicyConfig& cfg, Sampler sampler, const char* name)
-      : Policy(name, cfg), sampler_(sampler), pending_(cfg.pages, 0), recent_(cfg.pages, 0),
+      : Policy(name, cfg), sampler_(sampler), pending_(cfg.pages, 0),
         rng_(0x5EED0000ULL + static_cast<uint64_t>(sampler)) {
     // The module's table: an index with room for every region of the
     // workload, regions from the heap.
@@ -158,7 +158,7 @@ class Htier : public Policy {
       span = windowUs_ / roundUs;
     if (sampler_ != Sampler::Pebs)
       windowSumMs_ += span * cfg_.epochMs;
-    uint64_t young = 0, youngSlow = 0, samples = 0, samplesSlow = 0, slowPages = 0;
+    uint64_t young = 0, samples = 0, samplesSlow = 0, slowPages = 0;
     for (uint64_t page = 0; page < cfg_.pages; page++) {
       uint32_t seen;
       if (sampler_ == Sampler::Pebs) {
@@ -171,18 +171,15 @@ class Htier : public Policy {
         seen = unit() < -std::expm1(-e.count[page] * span);
       }
       young += seen != 0;
-      youngSlow += seen != 0 && !onFast(page);
       samples += seen;
       samplesSlow += onFast(page) ? 0 : seen;
       slowPages += !onFast(page);
+      // htier_walk_recorded(): after a shift, a fast page unused at this
+      // sample and the one before loses half its heat.
+      if (ageLeft_ && !seen)
+        htier_table_age_unused(&table_, htier_key(1, page));
       htier_table_record(&table_, htier_key(1, page), seen,
                          onFast(page) ? HTIER_TIER_FAST : HTIER_TIER_SLOW, 0);
-      // htier_walk_age(): after a shift, a fast page unused at this sample
-      // and the one before loses half its heat.
-      if (ageLeft_ && sampler_ != Sampler::Pebs && !seen && !recent_[page] &&
-          onFast(page))
-        htier_table_age(&table_, htier_key(1, page));
-      recent_[page] = seen != 0;
     }
     if (ageLeft_)
       ageLeft_--;
@@ -221,12 +218,10 @@ class Htier : public Policy {
     bool jumped = htier_shift_step(&shift_, samplesSlow, samples, slowPages, cfg_.pages);
     // The module ages nothing within 8 rounds of a quota change
     // (HTIER_AGE_AFTER_FORCED); here the quota is set at the first round.
-    if (jumped && rounds_ > 8) {
+    if (jumped && rounds_ > 8 && sampler_ != Sampler::Pebs)
       ageLeft_ = cfg_.ageRounds;
-      // The module's htier_round: from the next round's ranking on.
-      if (sampler_ == Sampler::Pebs)
-        htier_table_cool(&table_, cfg_.pebsJumpCool);
-    }
+    else if (jumped && rounds_ > 8)  // from the next round's ranking on
+      htier_table_cool(&table_, cfg_.pebsJumpCool);
     if (plan.nr_promote || plan.nr_demote || plan.stale_pages > plan.hot_pages / 64 || jumped)
       intervalEpochs_ = 1;
     else
@@ -280,7 +275,6 @@ class Htier : public Policy {
   htier_table table_{};
   std::vector<uint64_t> keysUp_, keysDown_;
   std::vector<uint32_t> pending_;  // PEBS samples since the last round
-  std::vector<uint8_t> recent_;    // the recent bits: young at the last sample
   uint64_t rng_;
   double windowUs_;
   uint32_t intervalEpochs_ = 1, maxIntervalEpochs_ = 1, sinceRound_ = 0;

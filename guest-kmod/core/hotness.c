@@ -398,6 +398,25 @@ void htier_region_age(struct htier_table *t, struct htier_region *r, u32 idx)
 	htier_hist_add(t, r, tier, heat >> 1, nr);
 }
 
+/**
+ * htier_region_age_unused() - a sample after a shift found a page unused
+ * @t: the table
+ * @r: the region
+ * @idx: the page's index in the region
+ * @was_recent: the page was found accessed by the sample before
+ *
+ * A fast page unused at two samples in a row ages (htier_region_age()).
+ * Two misses, and only fast pages: a hot page is not young at every short
+ * window, and one miss (or a slow page's) would age the new hot set too.
+ */
+void htier_region_age_unused(struct htier_table *t, struct htier_region *r,
+			     u32 idx, bool was_recent)
+{
+	if (!was_recent && htier_region_tracked(r, idx) &&
+	    htier_region_tier(r, idx) == HTIER_TIER_FAST)
+		htier_region_age(t, r, idx);
+}
+
 static inline u32 htier_region_idx(const struct htier_region *r, u64 key)
 {
 	return (r->flags & HTIER_PAGE_HUGE) ? 0 :
@@ -452,17 +471,18 @@ bool htier_table_record(struct htier_table *t, u64 key, u32 accesses,
 }
 
 /**
- * htier_table_age() - htier_region_age() by key
+ * htier_table_age_unused() - htier_region_age_unused() by key, before the
+ * sample that found the page unused is recorded
  * @t: the table
  * @key: htier_key() of the page (any page of a huge entry)
  */
-void htier_table_age(struct htier_table *t, u64 key)
+void htier_table_age_unused(struct htier_table *t, u64 key)
 {
 	u32 idx;
 	struct htier_region *r = htier_table_lookup(t, key, &idx);
 
 	if (r)
-		htier_region_age(t, r, idx);
+		htier_region_age_unused(t, r, idx, htier_region_recent(r, idx));
 }
 
 /**

@@ -229,6 +229,8 @@ static inline void htier_region_set_recent(struct htier_region *r, u32 idx,
 
 void htier_region_note_idle(struct htier_table *t, struct htier_region *r);
 void htier_region_age(struct htier_table *t, struct htier_region *r, u32 idx);
+void htier_region_age_unused(struct htier_table *t, struct htier_region *r,
+			     u32 idx, bool was_recent);
 
 /*
  * A page whose move failed (pinned, busy, no free page on the target) is
@@ -249,7 +251,7 @@ bool htier_table_record(struct htier_table *t, u64 key, u32 accesses,
 			enum htier_tier tier, u8 flags);
 bool htier_table_add_heat(struct htier_table *t, u64 key, u32 accesses,
 			  enum htier_tier *tier);
-void htier_table_age(struct htier_table *t, u64 key);
+void htier_table_age_unused(struct htier_table *t, u64 key);
 bool htier_table_get(const struct htier_table *t, u64 key,
 		     struct htier_page_info *info);
 bool htier_table_set_tier(struct htier_table *t, u64 key,

@@ -196,22 +196,6 @@ static u64 htier_select_tier(const struct htier_table *t, u8 tier,
 	return taken;
 }
 
-/**
- * htier_plan_select() - pick the pages that carry out a plan
- * @t: the table the plan's histogram came from
- * @plan: per-bin page counts to move
- * @sel: key arrays to fill (at most max_keys each)
- *
- * Demotions are picked first, then promotions in a second pass (one pass
- * when the plan only promotes or only demotes).  A huge entry is promoted
- * whole when its bin's free room and exchanges together cover it, and a
- * demotion short of the plan by less than a huge entry takes one whole
- * (htier_select_round_up()).  Selection can still fall short of the plan's
- * demotions (no such entry, or max_keys runs out), so promotions are
- * limited to the room the selected demotions really make: the selection
- * never grows fast usage by more than the plan does (nr_promote -
- * nr_demote), and the quota holds.
- */
 /*
  * Demotions fell short of the plan because what is left of a bin's count
  * (@left, after htier_select_tier()) is smaller than the huge entries the
@@ -249,6 +233,22 @@ static u64 htier_select_round_up(const struct htier_table *t,
 	return 0;
 }
 
+/**
+ * htier_plan_select() - pick the pages that carry out a plan
+ * @t: the table the plan's histogram came from
+ * @plan: per-bin page counts to move
+ * @sel: key arrays to fill (at most max_keys each)
+ *
+ * Demotions are picked first, then promotions in a second pass (one pass
+ * when the plan only promotes or only demotes).  A huge entry is promoted
+ * whole when its bin's free room and exchanges together cover it, and a
+ * demotion short of the plan by less than a huge entry takes one whole
+ * (htier_select_round_up()).  Selection can still fall short of the plan's
+ * demotions (no such entry, or max_keys runs out), so promotions are
+ * limited to the room the selected demotions really make: the selection
+ * never grows fast usage by more than the plan does (nr_promote -
+ * nr_demote), and the quota holds.
+ */
 /* The plan's promotions per bin: into free room, and paid by exchanges. */
 static void htier_split_promote(const struct htier_plan *plan,
 				u64 free[HTIER_NR_BINS], u64 xchg[HTIER_NR_BINS])

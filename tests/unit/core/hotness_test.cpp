@@ -194,6 +194,13 @@ TEST(HotnessTable, CoolingHalvesHeatLazily) {
   expectMatchesModel(t, model);
 }
 
+// htier_region_age() of a small page by key.
+void age(Table& t, uint64_t k) {
+  htier_region* r = htier_table_region(t.get(), htier_region_key(k), false);
+  if (r)
+    htier_region_age(t.get(), r, static_cast<uint32_t>(k - r->key));
+}
+
 // Aging after a shift: a page's heat halves now (the others' stays), never
 // below 1 (a page at 1 stays there, one at 0 too); untracked pages are left
 // alone; later cooling and writes start from the halved heat, and the
@@ -209,8 +216,8 @@ TEST(HotnessTable, AgingHalvesOnePageNeverBelowOne) {
     model[key(1, HTIER_REGION_PAGES + i)] = {heats[i], HTIER_TIER_SLOW};
   }
   for (uint32_t i = 0; i < 6; i++)
-    htier_table_age(t.get(), key(1, i));
-  htier_table_age(t.get(), key(1, 100));  // not tracked: nothing happens
+    age(t, key(1, i));
+  age(t, key(1, 100));  // not tracked: nothing happens
   EXPECT_FALSE(t.find(key(1, 100)));
   expectMatchesModel(t, model);
   htier_table_cool(t.get(), 1);
@@ -218,11 +225,29 @@ TEST(HotnessTable, AgingHalvesOnePageNeverBelowOne) {
     m.heat >>= 1;
   expectMatchesModel(t, model);
   // Aging a region that lags the table's cooling syncs it first.
-  htier_table_age(t.get(), key(1, HTIER_REGION_PAGES + 4));  // 12 -> 6 -> 3
+  age(t, key(1, HTIER_REGION_PAGES + 4));  // 12 -> 6 -> 3
   model[key(1, HTIER_REGION_PAGES + 4)].heat = 3;
   t.record(key(1, 4), 1, HTIER_TIER_FAST);  // 6 -> 3, +1
   model[key(1, 4)].heat += 1;
   expectMatchesModel(t, model);
+}
+
+// What a sample after a shift ages (htier_table_age_unused(), before the
+// sample is recorded): a fast page the sample before found unused too; not
+// one it found accessed, not a slow page, not an untracked one.
+TEST(HotnessTable, AgingTakesFastPagesUnusedTwice) {
+  Table t(64);
+  t.record(key(1, 0), 8, HTIER_TIER_FAST);  // accessed at its last sample
+  t.record(key(1, 1), 8, HTIER_TIER_FAST);
+  t.record(key(1, 1), 0, HTIER_TIER_FAST);  // then found unused
+  t.record(key(1, 2), 8, HTIER_TIER_SLOW);
+  t.record(key(1, 2), 0, HTIER_TIER_SLOW);
+  for (uint64_t v : {0, 1, 2, 3})
+    htier_table_age_unused(t.get(), key(1, v));
+  EXPECT_EQ(t.heat(key(1, 0)), 8u);
+  EXPECT_EQ(t.heat(key(1, 1)), 4u);
+  EXPECT_EQ(t.heat(key(1, 2)), 8u);
+  EXPECT_FALSE(t.find(key(1, 3)));
 }
 
 // Lazy cooling gives exactly the histogram that cooling every page each
@@ -511,7 +536,7 @@ TEST(HotnessTable, RandomWalksKeepTheHistogramExact) {
         break;
       default:
         if (rng() % 3 == 0) {  // the walker's aging after a shift
-          htier_table_age(t.get(), base + rng() % 512);
+          age(t, base + rng() % 512);
         } else {
           htier_table_remove(t.get(), base + rng() % 512);
         }
