@@ -24,13 +24,16 @@ DEB_OUT     ?= $(BUILD)/deb
 
 export KVER KVERS KDIR CACHE GUEST_ROOT BUILD VERSION DEB_OUT
 
+# prometheus-cpp-dev: htier-provisiond's metrics endpoint; prometheus:
+# promtool, which the tests lint the metrics with.
 DEB_PACKAGES := build-essential cmake pkg-config git python3 \
 	$(addprefix linux-headers-,$(KVERS)) kmod cpio zstd xz-utils \
 	qemu-system-x86 qemu-utils busybox-static \
 	libgtest-dev googletest nlohmann-json3-dev libnuma-dev \
 	libbpf-dev bpftool clang llvm libclang-rt-dev libpfm4-dev gnuplot-nox \
 	linux-source-6.1 linux-libc-dev libc6-dev file libelf-dev zlib1g-dev libbenchmark-dev \
-	dpkg-dev debhelper dh-dkms dkms lintian libsystemd-dev systemd help2man
+	dpkg-dev debhelper dh-dkms dkms lintian libsystemd-dev systemd help2man \
+	prometheus-cpp-dev prometheus
 
 .PHONY: all deps guest-kernel kmod userspace workloads selftests bpf test unit-test vm-test \
 	pkg-test bench demo deb dkms clean

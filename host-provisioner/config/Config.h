@@ -51,6 +51,10 @@ struct Config {
   Millis reportStaleMs = 30000;    // no report this long -> treated as idle
   Millis qmpTimeoutMs = 2000;
   std::string statusSocket = "/run/htier/provisiond.sock";
+  // "metrics_listen": where the Prometheus text exposition is served
+  // (http://ADDRESS/metrics), a loopback "127.0.0.1:9464" or "[::1]:9464";
+  // none: no metrics endpoint.
+  std::optional<std::string> metricsListen;
   std::vector<VmConfig> vms;
 };
 

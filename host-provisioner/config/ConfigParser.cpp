@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "config/ConfigParser.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <map>
 #include <set>
@@ -267,6 +270,37 @@ void checkSocketPathsDistinct(const Config& cfg, ConfigParseResult& out) {
   }
 }
 
+// "metrics_listen": a loopback address with a port, "127.0.0.1:9464" (any
+// of 127.0.0.0/8) or "[::1]:9464".  The metrics say which VMs run and how
+// much memory each has: they are not served beyond this host (a reverse
+// proxy or a local Prometheus may carry them further).  Empty when good.
+[[maybe_unused]] std::string metricsListenProblem(const std::string& s) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos)
+    return "'" + s + "' has no port (want e.g. 127.0.0.1:9464)";
+  std::string host = s.substr(0, colon), port = s.substr(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] =
+      std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() ||
+      value == 0 || value > 65535)
+    return "port '" + port + "' must be a number from 1 to 65535";
+  in_addr v4{};
+  in6_addr v6{};
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    std::string inner = host.substr(1, host.size() - 2);
+    if (inet_pton(AF_INET6, inner.c_str(), &v6) == 1 &&
+        IN6_IS_ADDR_LOOPBACK(&v6))
+      return "";
+  } else if (inet_pton(AF_INET, host.c_str(), &v4) == 1 &&
+             (ntohl(v4.s_addr) >> 24) == 127) {
+    return "";
+  }
+  return "'" + host +
+         "' is not a loopback address (127.0.0.0/8, or [::1]); the metrics "
+         "are served on this host only";
+}
+
 void checkGuaranteesFit(const Config& cfg, ConfigParseResult& out) {
   uint64_t sumMin = 0;
   bool overflow = false;
@@ -349,6 +383,18 @@ ConfigParseResult parseConfig(const std::string& text,
   r.readMillis("qmp_timeout_ms", cfg.qmpTimeoutMs, 10, 600000);
   if (r.readString("status_socket", false, cfg.statusSocket))
     checkSocketPath(r, "status_socket", cfg.statusSocket);
+  if (std::string listen; r.readString("metrics_listen", false, listen)) {
+#ifdef HTIER_HAVE_PROMETHEUS
+    if (std::string why = metricsListenProblem(listen); !why.empty())
+      r.error("metrics_listen", why);
+    else
+      cfg.metricsListen = listen;
+#else
+    r.error("metrics_listen",
+            "htier-provisiond was built without prometheus-cpp "
+            "(prometheus-cpp-dev): remove the key, or rebuild with it");
+#endif
+  }
 
   if (const json* vms = r.find("vms", true)) {
     if (!vms->is_array())

@@ -324,3 +324,64 @@ TEST(ConfigParser, DeeplyNestedValueIsReportedByItsType) {
   for (const auto& e : r.errors)
     EXPECT_LT(e.size(), 300u);
 }
+
+#ifdef HTIER_HAVE_PROMETHEUS
+TEST(ConfigParser, MetricsListenTakesALoopbackAddressWithAPort) {
+  for (const char* good : {"127.0.0.1:9464", "127.1.2.3:1", "[::1]:65535"}) {
+    json j = validConfig();
+    j["metrics_listen"] = good;
+    auto r = parse(j);
+    ASSERT_TRUE(r.ok()) << good << ": " << dump(r);
+    EXPECT_TRUE(r.warnings.empty()) << good;
+    EXPECT_EQ(r.config.metricsListen, good);
+  }
+  auto r = parse(validConfig());
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r.config.metricsListen) << "absent: no metrics endpoint";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    MetricsListen, ConfigErrors,
+    ::testing::Values(
+        BadCase{"NotLoopback",
+                [](json& j) { j["metrics_listen"] = "0.0.0.0:9464"; },
+                "metrics_listen", "not a loopback address"},
+        BadCase{"PublicAddress",
+                [](json& j) { j["metrics_listen"] = "192.168.1.5:9464"; },
+                "metrics_listen", "not a loopback address"},
+        BadCase{"Ipv6Any", [](json& j) { j["metrics_listen"] = "[::]:9464"; },
+                "metrics_listen", "not a loopback address"},
+        BadCase{"Ipv6WithoutBrackets",
+                [](json& j) { j["metrics_listen"] = "::1:9464"; },
+                "metrics_listen", "not a loopback address"},
+        BadCase{"HostName",
+                [](json& j) { j["metrics_listen"] = "localhost:9464"; },
+                "metrics_listen", "not a loopback address"},
+        BadCase{"NoPort", [](json& j) { j["metrics_listen"] = "127.0.0.1"; },
+                "metrics_listen", "no port"},
+        BadCase{"EmptyPort",
+                [](json& j) { j["metrics_listen"] = "127.0.0.1:"; },
+                "metrics_listen", "from 1 to 65535"},
+        BadCase{"PortZero",
+                [](json& j) { j["metrics_listen"] = "127.0.0.1:0"; },
+                "metrics_listen", "from 1 to 65535"},
+        BadCase{"PortTooLarge",
+                [](json& j) { j["metrics_listen"] = "127.0.0.1:65536"; },
+                "metrics_listen", "from 1 to 65535"},
+        BadCase{"PortNotANumber",
+                [](json& j) { j["metrics_listen"] = "127.0.0.1:http"; },
+                "metrics_listen", "from 1 to 65535"},
+        BadCase{"NotAString", [](json& j) { j["metrics_listen"] = 9464; },
+                "metrics_listen", "must be a string"},
+        BadCase{"Empty", [](json& j) { j["metrics_listen"] = ""; },
+                "metrics_listen", "must not be empty"}),
+    [](const auto& info) { return info.param.name; });
+#else
+TEST(ConfigParser, MetricsListenNeedsPrometheusCpp) {
+  json j = validConfig();
+  j["metrics_listen"] = "127.0.0.1:9464";
+  auto r = parse(j);
+  EXPECT_TRUE(hasError(r, "metrics_listen", "built without prometheus-cpp"))
+      << dump(r);
+}
+#endif

@@ -11,6 +11,7 @@
 #include "engine/Engine.h"
 #include "policy/PolicyRegistry.h"
 #include "qmp/QmpTransport.h"
+#include "status/Metrics.h"
 #include "status/StatusServer.h"
 #include "util/Log.h"
 #include "util/RuntimeFiles.h"
@@ -98,14 +99,30 @@ int runDaemon(const Config& cfg) {
     engine.tick();
     ::poll(nullptr, 0, 10);
   }
+  // Metrics, like the status, once the sizes are known.  A port that
+  // cannot be bound is a warning, as for the status socket.
+  std::unique_ptr<MetricsServer> metrics;
+  if (cfg.metricsListen) {
+    if (auto m = MetricsServer::listen(*cfg.metricsListen)) {
+      metrics = std::move(m).value();
+      metrics->publish(engine.status());
+      HLOG(kInfo) << "metrics on http://" << *cfg.metricsListen << "/metrics";
+    } else {
+      HLOG(kWarning) << "metrics: " << m.message()
+                     << "; managing the VMs without them";
+    }
+  }
   // Ready once the VMs' sizes are known (systemd's READY=1).
   ServiceNotifier notifier;
   notifier.ready(statusLine(engine.status()));
   while (!gStop) {
     engine.tick();
+    EngineStatus st = engine.status();
     // The watchdog is pinged only from here: a loop stuck in a tick stops
     // the pings and systemd restarts the daemon.
-    notifier.tick(monotonicMillis(), statusLine(engine.status()));
+    notifier.tick(monotonicMillis(), statusLine(st));
+    if (metrics)
+      metrics->publish(st);
     pollfd p{server ? server->fd() : -1, POLLIN, 0};  // fd -1: just waits
     if (::poll(&p, 1, static_cast<int>(kTickMs)) > 0 && server)
       server->serve(statusToJson(engine.status()));

@@ -151,6 +151,11 @@ void Engine::markLost(VmRuntime& vm, Millis now, const std::string& why) {
   vm.nextConnectMs = now + kQmpRetryMs;
 }
 
+void Engine::qmpError(VmRuntime& vm, std::string what) {
+  vm.qmpErrors++;
+  vm.lastError = std::move(what);
+}
+
 void Engine::qemuPresent(VmRuntime& vm) {
   vm.qemuAbsentSinceMs.reset();
   if (vm.phase != VmPhase::kReleased)
@@ -164,7 +169,7 @@ void Engine::qemuPresent(VmRuntime& vm) {
 void Engine::connectFailed(VmRuntime& vm, Millis now, const Error& err) {
   if (vm.lastError != err.message)
     HLOG(kWarning) << vm.cfg.name << ": " << err.message;
-  vm.lastError = err.message;
+  qmpError(vm, err.message);
   if (!qemuAbsent(err)) {
     qemuPresent(vm);
     return;
@@ -255,7 +260,7 @@ void Engine::connectDone(VmRuntime& vm, const Status& connected,
   if (auto st = adopt(vm, now, *fast, slow); !st) {
     if (vm.lastError != st.message())
       HLOG(kWarning) << vm.cfg.name << ": " << st.message();
-    vm.lastError = st.message();
+    qmpError(vm, st.message());
     return;
   }
   vm.lastError.clear();
@@ -321,8 +326,8 @@ void Engine::resizeDone(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
     // Without a reply QEMU may have applied it; an error reply says it
     // did not, but reading it back costs one qom-get and is always right.
     // The request stays in doubt (charged at the larger) until then.
-    vm.lastError = "qom-set " + dev.id + " requested-size " +
-                   std::to_string(bytes) + ": " + st.message();
+    qmpError(vm, "qom-set " + dev.id + " requested-size " +
+                     std::to_string(bytes) + ": " + st.message());
     HLOG(kError) << vm.cfg.name << ": " << vm.lastError
                  << "; reading requested-size back";
     if (!vm.qmpConnected)
@@ -335,6 +340,7 @@ void Engine::resizeDone(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
   dev.info.requestedBytes = bytes;
   dev.requestInDoubtBytes.reset();
   dev.progressAtMs = now;
+  vm.resizes++;
   if (applied)
     applied();
 }
@@ -342,8 +348,8 @@ void Engine::resizeDone(VmRuntime& vm, DeviceRuntime& dev, uint64_t bytes,
 bool Engine::readBackRequest(VmRuntime& vm, DeviceRuntime& dev,
                              const Maybe<uint64_t>& requested, Millis now) {
   if (!requested) {
-    vm.lastError =
-        "qom-get " + dev.id + " requested-size: " + requested.message();
+    qmpError(vm,
+             "qom-get " + dev.id + " requested-size: " + requested.message());
     if (!vm.qmpConnected)
       markLost(vm, now, requested.message());
     return false;
@@ -414,7 +420,7 @@ void Engine::pollDone(VmRuntime& vm, const std::vector<DevicePoll>& polls) {
     if (!p.size)
       continue;
     if (!*p.size) {
-      vm.lastError = "qom-get " + dev.id + " size: " + p.size->message();
+      qmpError(vm, "qom-get " + dev.id + " size: " + p.size->message());
       if (!vm.qmpConnected)
         markLost(vm, now, p.size->message());
       continue;
@@ -584,6 +590,7 @@ void Engine::runPolicy(Millis now) {
                          ? cfg_.fastCapacityBytes - heldElsewhere
                          : 0;
   std::vector<Quota> quotas = policy_->allocate(in);
+  policyRuns_++;
 
   std::vector<StabilizerVm> sv;
   for (size_t k = 0; k < in.vms.size(); k++) {
@@ -613,6 +620,7 @@ void Engine::runPolicy(Millis now) {
     vm.targetBytes = next[k];
     vm.targetChangedMs = now;
     vm.targetEverChanged = true;
+    vm.decisions++;
   }
 }
 
@@ -656,6 +664,7 @@ EngineStatus Engine::status() const {
   EngineStatus s;
   s.policy = cfg_.policy;
   s.capacityBytes = cfg_.fastCapacityBytes;
+  s.policyRuns = policyRuns_;
   Millis now = clock_();
   for (const auto& vm : vms_) {
     VmStatus v;
@@ -680,8 +689,12 @@ EngineStatus Engine::status() const {
     if (vm.link) {
       v.linkConnected = vm.link->connected();
       v.reports = vm.link->counters().reports;
-      v.rejectedMessages =
-          vm.link->counters().malformed + vm.link->counters().oversized;
+      const LinkCounters& c = vm.link->counters();
+      v.rejectedMessages = c.malformed + c.oversized;
+      for (size_t r = 0; r < c.rejected.size(); r++)
+        v.rejectedByReason[rejectReasonName(static_cast<RejectReason>(r))] =
+            c.rejected[r];
+      v.curvesDropped = c.curvesDropped;
     }
     if (vm.report) {
       v.hasReport = true;
@@ -692,6 +705,9 @@ EngineStatus Engine::status() const {
     }
     v.reason = vm.reason;
     v.lastError = vm.lastError;
+    v.decisions = vm.decisions;
+    v.resizes = vm.resizes;
+    v.qmpErrors = vm.qmpErrors;
     s.chargedBytes += v.chargedBytes;
     s.vms.push_back(std::move(v));
   }

@@ -65,6 +65,8 @@ class Engine {
   Status adopt(VmRuntime& vm, Millis now, const Maybe<DeviceInfo>& fast,
                const std::optional<Maybe<DeviceInfo>>& slow);
   void markLost(VmRuntime& vm, Millis now, const std::string& why);
+  // A QMP connect or command failed: counted, kept as the VM's last error.
+  void qmpError(VmRuntime& vm, std::string what);
   void connectFailed(VmRuntime& vm, Millis now, const Error& err);
   void qemuPresent(VmRuntime& vm);
   void readGuest(VmRuntime& vm, Millis now);
@@ -96,6 +98,7 @@ class Engine {
   std::vector<VmRuntime> vms_;
   ClockFn clock_;
   Millis nextPolicyMs_ = 0;
+  uint64_t policyRuns_ = 0;
 };
 
 }  // namespace htier

@@ -92,6 +92,11 @@ struct VmRuntime {
   std::optional<uint64_t> quotaToldBytes;  // last quota the guest acked
   uint64_t linkConnectsSeen = 0;
   std::string lastError;
+
+  // Cumulative, for the status document and the metrics.
+  uint64_t decisions = 0;  // the policy changed the VM's quota
+  uint64_t resizes = 0;    // qom-sets of requested-size QEMU confirmed
+  uint64_t qmpErrors = 0;  // failed QMP connects and commands
 };
 
 }  // namespace htier

@@ -53,6 +53,7 @@ void GuestLink::feed(std::string_view bytes, Millis now) {
   lines_.feed(bytes);
   if (uint64_t n = lines_.oversizedLines() - before) {
     counters_.oversized += n;
+    counters_.rejected[static_cast<size_t>(RejectReason::kOversized)] += n;
     problem("line longer than 64 KiB dropped", now);
   }
 }
@@ -60,9 +61,11 @@ void GuestLink::feed(std::string_view bytes, Millis now) {
 void GuestLink::handleLine(const std::string& line, Millis now) {
   if (line.empty())
     return;
-  auto msg = parseGuestMessage(line, maxMemoryBytes_);
+  RejectReason why = RejectReason::kNotJson;
+  auto msg = parseGuestMessage(line, maxMemoryBytes_, &why);
   if (!msg) {
     counters_.malformed++;
+    counters_.rejected[static_cast<size_t>(why)]++;
     problem("rejected message: " + msg.message(), now);
     return;
   }

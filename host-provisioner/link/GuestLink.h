@@ -11,6 +11,7 @@
 // kProblemLogIntervalMs for everything it gets wrong, with a count.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,6 +34,8 @@ struct LinkCounters {
   uint64_t quotasSent = 0;
   uint64_t sendFailures = 0;
   uint64_t throttled = 0;  // polls that stopped at the link's budget
+  // malformed + oversized, by reason (indexed by RejectReason).
+  std::array<uint64_t, static_cast<size_t>(RejectReason::kCount)> rejected{};
 };
 
 // What the engine needs from a guest link; a seam for tests.

@@ -11,19 +11,29 @@ using json = nlohmann::json;
 
 namespace {
 
+Error reject(RejectReason reason, std::string what, RejectReason* why) {
+  if (why)
+    *why = reason;
+  return makeError(std::move(what));
+}
+
 // Reads an optional non-negative integer field bounded by max.
-Status readCount(const json& msg, const char* key, uint64_t max,
-                 uint64_t& dst) {
+Status readCount(const json& msg, const char* key, uint64_t max, uint64_t& dst,
+                 RejectReason* why) {
   auto it = msg.find(key);
   if (it == msg.end() || it->is_null())
     return okStatus();
   if (!it->is_number_unsigned())
-    return makeError(std::string(key) +
-                     " is not a non-negative integer: " + describeJson(*it));
+    return reject(RejectReason::kBadField,
+                  std::string(key) +
+                      " is not a non-negative integer: " + describeJson(*it),
+                  why);
   uint64_t v = it->get<uint64_t>();
   if (v > max)
-    return makeError(std::string(key) + " = " + std::to_string(v) +
-                     " exceeds the VM's memory (" + std::to_string(max) + ")");
+    return reject(RejectReason::kImplausible,
+                  std::string(key) + " = " + std::to_string(v) +
+                      " exceeds the VM's memory (" + std::to_string(max) + ")",
+                  why);
   dst = v;
   return okStatus();
 }
@@ -58,21 +68,41 @@ std::string readCurve(const json& c, uint64_t maxMemoryBytes,
 
 }  // namespace
 
+const char* rejectReasonName(RejectReason r) {
+  switch (r) {
+    case RejectReason::kNotJson:
+      return "not_json";
+    case RejectReason::kBadVersion:
+      return "bad_version";
+    case RejectReason::kBadField:
+      return "bad_field";
+    case RejectReason::kImplausible:
+      return "implausible";
+    case RejectReason::kOversized:
+      return "oversized";
+    case RejectReason::kCount:
+      break;
+  }
+  return "?";
+}
+
 Maybe<ParsedMessage> parseGuestMessage(std::string_view line,
-                                       uint64_t maxMemoryBytes) {
+                                       uint64_t maxMemoryBytes,
+                                       RejectReason* why) {
   if (line.size() > kMaxMessageBytes)
-    return makeError("line longer than 64 KiB");
+    return reject(RejectReason::kOversized, "line longer than 64 KiB", why);
   json msg = json::parse(line, nullptr, false);
   if (msg.is_discarded())
-    return makeError("not JSON");
+    return reject(RejectReason::kNotJson, "not JSON", why);
   if (!msg.is_object())
-    return makeError("not a JSON object");
+    return reject(RejectReason::kNotJson, "not a JSON object", why);
   auto v = msg.find("v");
   if (v == msg.end() || !v->is_number_unsigned() || v->get<uint64_t>() != 1)
-    return makeError("missing or unsupported \"v\" (want 1)");
+    return reject(RejectReason::kBadVersion,
+                  "missing or unsupported \"v\" (want 1)", why);
   auto type = msg.find("type");
   if (type == msg.end() || !type->is_string())
-    return makeError("missing \"type\"");
+    return reject(RejectReason::kBadVersion, "missing \"type\"", why);
   ParsedMessage out;
   if (type->get<std::string>() != "report")
     return out;  // a newer agent's message type: ignored, not an error
@@ -94,17 +124,20 @@ Maybe<ParsedMessage> parseGuestMessage(std::string_view line,
       {"samples_slow", kMaxSamples, &r.samplesSlow},
   };
   for (const Field& f : fields)
-    if (auto st = readCount(msg, f.key, f.max, *f.dst); !st)
+    if (auto st = readCount(msg, f.key, f.max, *f.dst, why); !st)
       return st.error();
   if (!msg.contains("hot_set_bytes"))
-    return makeError("report without hot_set_bytes");
+    return reject(RejectReason::kBadField, "report without hot_set_bytes", why);
   uint64_t resident = r.fastResidentBytes + r.slowResidentBytes;
   if (resident > maxMemoryBytes)
-    return makeError("resident bytes exceed the VM's memory");
+    return reject(RejectReason::kImplausible,
+                  "resident bytes exceed the VM's memory", why);
   if (resident && r.hotSetBytes > resident)
-    return makeError("hot_set_bytes (" + std::to_string(r.hotSetBytes) +
-                     ") larger than resident memory (" +
-                     std::to_string(resident) + ")");
+    return reject(RejectReason::kImplausible,
+                  "hot_set_bytes (" + std::to_string(r.hotSetBytes) +
+                      ") larger than resident memory (" +
+                      std::to_string(resident) + ")",
+                  why);
   if (auto c = msg.find("curve"); c != msg.end() && !c->is_null())
     out.curveProblem = readCurve(*c, maxMemoryBytes, r.curve);
   out.kind = ParsedMessage::Kind::kReport;

@@ -38,9 +38,25 @@ struct ParsedMessage {
   std::string curveProblem;  // non-empty when a curve was dropped
 };
 
+// Why a guest's line was rejected, for the counters by reason (the
+// metric htier_provisiond_vm_guest_messages_rejected_total{reason}).
+// rejectReasonName() is kept in step with this enum.
+enum class RejectReason {
+  kNotJson,      // not JSON, or not a JSON object
+  kBadVersion,   // "v" is not 1, or "type" is missing
+  kBadField,     // a field of the wrong type, a required one missing
+  kImplausible,  // numbers the VM cannot hold (more than its memory, a hot
+                 // set larger than its resident memory)
+  kOversized,    // a line over 64 KiB
+  kCount,
+};
+const char* rejectReasonName(RejectReason r);
+
 // maxMemoryBytes bounds every byte count (what the VM could possibly hold).
+// On an error, *why (if given) says which kind of problem it was.
 Maybe<ParsedMessage> parseGuestMessage(std::string_view line,
-                                       uint64_t maxMemoryBytes);
+                                       uint64_t maxMemoryBytes,
+                                       RejectReason* why = nullptr);
 
 // The host -> guest quota line, '\n'-terminated.
 std::string encodeQuota(uint64_t seq, uint64_t fastBytes,

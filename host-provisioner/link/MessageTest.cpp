@@ -185,3 +185,44 @@ TEST(Message, DeeplyNestedFieldIsReportedByItsType) {
     EXPECT_LT(problem.size(), 200u) << key;
   }
 }
+
+// Every rejection is counted under one reason, and the reasons add up to
+// the link's malformed + oversized (the status document's
+// rejected_messages).
+TEST(Message, RejectionsAreCountedByReason) {
+  auto reasonOf = [](const std::string& line) {
+    RejectReason why = RejectReason::kCount;
+    auto m = parseGuestMessage(line, kMem, &why);
+    EXPECT_FALSE(m) << line;
+    return std::string(rejectReasonName(why));
+  };
+  EXPECT_EQ(reasonOf("garbage"), "not_json");
+  EXPECT_EQ(reasonOf("[1,2]"), "not_json");
+  EXPECT_EQ(reasonOf(withField("v", 2)), "bad_version");
+  EXPECT_EQ(reasonOf(R"({"v":1})"), "bad_version");
+  EXPECT_EQ(reasonOf(withField("hot_set_bytes", -1)), "bad_field");
+  EXPECT_EQ(reasonOf(withField("seq", "x")), "bad_field");
+  EXPECT_EQ(reasonOf(R"({"v":1,"type":"report"})"), "bad_field");
+  EXPECT_EQ(reasonOf(withField("hot_set_bytes", 16 * kGiB)), "implausible");
+  EXPECT_EQ(reasonOf(withField("hot_set_bytes", 2 * kGiB)), "implausible");
+  EXPECT_EQ(reasonOf(std::string(kMaxMessageBytes + 1, ' ')), "oversized");
+
+  GuestLink link("vm", "/nonexistent", kMem);
+  link.consume("garbage\n" + withField("v", 2) + "\n" +
+               withField("hot_set_bytes", 16 * kGiB) + "\n" +
+               std::string(70000, 'x') + "\n" + kReport + "\n");
+  const LinkCounters& c = link.counters();
+  auto count = [&](RejectReason r) {
+    return c.rejected[static_cast<size_t>(r)];
+  };
+  EXPECT_EQ(count(RejectReason::kNotJson), 1u);
+  EXPECT_EQ(count(RejectReason::kBadVersion), 1u);
+  EXPECT_EQ(count(RejectReason::kBadField), 0u);
+  EXPECT_EQ(count(RejectReason::kImplausible), 1u);
+  EXPECT_EQ(count(RejectReason::kOversized), 1u);
+  uint64_t sum = 0;
+  for (uint64_t n : c.rejected)
+    sum += n;
+  EXPECT_EQ(sum, c.malformed + c.oversized);
+  EXPECT_EQ(c.reports, 1u);
+}

@@ -29,6 +29,19 @@ class FieldIo {
   void operator()(const char* k, double& x) { io(k, x, &json::is_number); }
   void operator()(const char* k, bool& x) { io(k, x, &json::is_boolean); }
   void operator()(const char* k, std::string& x) { io(k, x, &json::is_string); }
+  // An object of counters; on reading, members of another type are left out.
+  void operator()(const char* k, std::map<std::string, uint64_t>& x) {
+    if (out_) {
+      j_[k] = x;
+      return;
+    }
+    auto it = j_.find(k);
+    if (it == j_.end() || !it->is_object())
+      return;
+    for (auto m = it->begin(); m != it->end(); ++m)
+      if (m->is_number_unsigned())
+        x[m.key()] = m->get<uint64_t>();
+  }
   void operator()(const char* k, std::optional<uint64_t>& x) {
     if (out_ && !x)
       return;
@@ -79,6 +92,11 @@ void vmFields(FieldIo f, VmStatus& v) {
   f("slow_resident_bytes", v.slowResidentBytes);
   f("reports", v.reports);
   f("rejected_messages", v.rejectedMessages);
+  f("rejected_by_reason", v.rejectedByReason);
+  f("curves_dropped", v.curvesDropped);
+  f("decisions", v.decisions);
+  f("resizes", v.resizes);
+  f("qmp_errors", v.qmpErrors);
   f("reason", v.reason);
   f("last_error", v.lastError);
   f("weight", v.weight);
@@ -89,6 +107,7 @@ void documentFields(FieldIo f, EngineStatus& s) {
   f("policy", s.policy);
   f("capacity_bytes", s.capacityBytes);
   f("charged_bytes", s.chargedBytes);
+  f("policy_runs", s.policyRuns);
 }
 
 }  // namespace

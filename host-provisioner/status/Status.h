@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,14 +39,21 @@ struct VmStatus {
   int64_t reportAgeMs = -1;
   uint64_t reports = 0;
   uint64_t rejectedMessages = 0;  // malformed + oversized
+  // rejectedMessages by reason (link/Message.h: not_json, bad_version, ...)
+  std::map<std::string, uint64_t> rejectedByReason;
+  uint64_t curvesDropped = 0;  // reports kept without their bad curve
   std::string reason;
   std::string lastError;
+  uint64_t decisions = 0;  // the policy changed the quota
+  uint64_t resizes = 0;    // confirmed qom-sets of requested-size
+  uint64_t qmpErrors = 0;  // failed QMP connects and commands
 };
 
 struct EngineStatus {
   std::string policy;
   uint64_t capacityBytes = 0;
   uint64_t chargedBytes = 0;
+  uint64_t policyRuns = 0;
   std::vector<VmStatus> vms;
 };
 

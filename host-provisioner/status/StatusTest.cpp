@@ -31,6 +31,11 @@ EngineStatus sample() {
   v.reason = "utility 93% hits at this size";
   v.weight = 2.5;
   v.reportAgeMs = 1200;
+  v.rejectedMessages = 3;
+  v.rejectedByReason = {{"not_json", 1}, {"implausible", 2}};
+  v.decisions = 4;
+  v.resizes = 6;
+  v.qmpErrors = 1;
   s.vms.push_back(v);
   v.name = "vm-b";
   v.stuck = true;
@@ -50,6 +55,8 @@ TEST(Status, JsonRoundTrips) {
   EXPECT_EQ(statusToJson(*back), statusToJson(s));
   EXPECT_EQ(back->vms[0].slowPluggedBytes, 512 * kMiB);
   EXPECT_FALSE(back->vms[1].slowPluggedBytes);
+  EXPECT_EQ(back->vms[0].rejectedByReason.at("implausible"), 2u);
+  EXPECT_EQ(back->vms[0].resizes, 6u);
   EXPECT_FALSE(statusFromJson("{}"));
 }
 

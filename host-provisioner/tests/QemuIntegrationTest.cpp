@@ -22,6 +22,8 @@
 
 #include "qmp/QmpClient.h"
 #include "qmp/VirtioMem.h"
+#include "status/MetricsTestUtil.h"
+#include "status/StatusServer.h"
 #include "util/Units.h"
 #include "util/UnixSocket.h"
 
@@ -314,3 +316,109 @@ TEST_F(QemuTest, DaemonWithoutItsStatusSocketStillManagesTheVm) {
             std::string::npos)
       << readLog("daemon");
 }
+
+#ifdef HTIER_HAVE_PROMETHEUS
+// The daemon's /metrics, scraped over HTTP while it manages a real QEMU,
+// says what its status document says (sizes, bounds, the guest's report,
+// counters, rejected lines by reason), and passes promtool's lint.
+TEST_F(QemuTest, DaemonServesMetricsThatEqualItsStatus) {
+  const std::string channel = dir_ + "/vm.sock";
+  const std::string status = dir_ + "/status.sock";
+  auto agent = listenUnix(channel);
+  ASSERT_TRUE(agent);
+  uint16_t port = htier::testing::freeLoopbackPort();
+  ASSERT_NE(port, 0);
+  json cfg = daemonConfig(channel, status);
+  cfg["metrics_listen"] = "127.0.0.1:" + std::to_string(port);
+  daemon_ = startDaemon(cfg, "daemon");
+  ASSERT_TRUE(adoptedToItsMin()) << readLog("daemon");
+  ASSERT_TRUE(*waitReadable(agent->get(), monotonicMillis() + 5000));
+  Fd guest(::accept(agent->get(), nullptr, nullptr));
+  ASSERT_TRUE(guest.valid());
+  std::string lines = "garbage\n" +
+                      json({{"v", 2}, {"type", "report"}}).dump() + "\n" +
+                      json({{"v", 1},
+                            {"type", "report"},
+                            {"seq", 1},
+                            {"hot_set_bytes", 384 * kMiB},
+                            {"fast_resident_bytes", 400 * kMiB},
+                            {"slow_resident_bytes", 100 * kMiB}})
+                          .dump() +
+                      "\n";
+  ASSERT_TRUE(writeAll(guest.get(), lines, monotonicMillis() + 1000));
+  ASSERT_TRUE(waitFor(
+      [&] { return qomGet("vm0", "requested-size") == 384 * kMiB; }, 10000))
+      << "requested-size is " << qomGet("vm0", "requested-size");
+
+  // The policy runs every 200 ms: take the status and a scrape until both
+  // come from the same tick.
+  std::string body;
+  json st;
+  std::vector<std::string> bad = {"never compared"};
+  for (int i = 0; i < 50 && !bad.empty(); i++) {
+    auto doc = fetchStatus(status, 3000);
+    auto scraped = htier::testing::httpGet(port, "/metrics");
+    ASSERT_TRUE(doc) << doc.message();
+    ASSERT_TRUE(scraped) << scraped.message();
+    body = *scraped;
+    st = json::parse(*doc);
+    bad = htier::testing::metricsVersusStatus(
+        htier::testing::parseExposition(body), st);
+  }
+  EXPECT_TRUE(bad.empty()) << ::testing::PrintToString(bad) << "\n" << body;
+  auto m = htier::testing::parseExposition(body);
+  const std::string vm = "{vm=\"vm-a\"}";
+  EXPECT_EQ(m["htier_provisiond_fast_capacity_bytes"], 1.0 * kGiB);
+  EXPECT_EQ(m["htier_provisiond_vm_fast_requested_bytes" + vm], 384.0 * kMiB);
+  EXPECT_EQ(m["htier_provisiond_vm_quota_bytes" + vm], 384.0 * kMiB);
+  EXPECT_EQ(m["htier_provisiond_vm_fast_plugged_bytes" + vm], 0.0);
+  EXPECT_EQ(m["htier_provisiond_vm_min_fast_bytes" + vm], 128.0 * kMiB);
+  EXPECT_EQ(m["htier_provisiond_vm_max_fast_bytes" + vm], 1.0 * kGiB);
+  EXPECT_EQ(m["htier_provisiond_vm_guest_hot_set_bytes" + vm], 384.0 * kMiB);
+  EXPECT_EQ(m["htier_provisiond_vm_guest_reports_total" + vm], 1.0);
+  // To its min on adoption, then to the hot set.
+  EXPECT_EQ(m["htier_provisiond_vm_resizes_total" + vm], 2.0);
+  EXPECT_GE(m["htier_provisiond_vm_decisions_total" + vm], 1.0);
+  EXPECT_EQ(m["htier_provisiond_vm_qmp_errors_total" + vm], 0.0);
+  EXPECT_EQ(m["htier_provisiond_vm_guest_messages_rejected_total{vm=\"vm-a\","
+              "reason=\"not_json\"}"],
+            1.0);
+  EXPECT_EQ(m["htier_provisiond_vm_guest_messages_rejected_total{vm=\"vm-a\","
+              "reason=\"bad_version\"}"],
+            1.0);
+  EXPECT_EQ(st["vms"][0]["rejected_messages"], 2u);
+  if (!htier::testing::havePromtool())
+    GTEST_SKIP() << "promtool not installed (Debian's prometheus package)";
+  auto [rc, said] = htier::testing::promtoolCheck(body);
+  EXPECT_EQ(rc, 0) << said;
+  EXPECT_EQ(said, "") << "promtool found problems in:\n" << body;
+}
+
+// A metrics port that cannot be bound is a warning: the VMs are still
+// managed (as without the status socket).
+TEST_F(QemuTest, DaemonWithItsMetricsPortTakenStillManagesTheVm) {
+  uint16_t port = htier::testing::freeLoopbackPort();
+  ASSERT_NE(port, 0);
+  Fd taken(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(taken.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(::listen(taken.get(), 1), 0);
+  json cfg = daemonConfig(dir_ + "/vm.sock", dir_ + "/status.sock");
+  cfg["metrics_listen"] = "127.0.0.1:" + std::to_string(port);
+  daemon_ = startDaemon(cfg, "daemon");
+  ASSERT_TRUE(adoptedToItsMin()) << readLog("daemon");
+  ASSERT_TRUE(waitFor(
+      [&] {
+        return readLog("daemon").find("managing the VMs without them") !=
+               std::string::npos;
+      },
+      5000))
+      << readLog("daemon");
+  std::string cmd = std::string(HTIER_PROVISIOND) + " status --status-socket " +
+                    dir_ + "/status.sock >/dev/null";
+  EXPECT_EQ(system(cmd.c_str()), 0) << "the status socket is not served";
+}
+#endif
