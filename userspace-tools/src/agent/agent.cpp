@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "agent/textfile.h"
 #include "common/log.h"
 #include "common/state.h"
 
@@ -92,6 +93,25 @@ void Agent::sample(Clock::time_point now) {
   if (!sysfsOk_) HLOG_INFO("module state readable again");
   sysfsOk_ = true;
   if (periodic || forceReport_ || changedEnough(*report)) queueReport(std::move(*report), now);
+}
+
+void Agent::writeTextfile(Clock::time_point now) {
+  if (opt_.textfilePath.empty() || now < nextTextfileAt_) return;
+  nextTextfileAt_ = now + opt_.interval;
+  // Written whether or not a host listens: the guest's own monitoring
+  // wants the module's stats either way.
+  auto snap = sysfs_.snapshot();
+  Status st = snap ? writeFileAtomically(opt_.textfilePath,
+                                         textfileFromSnapshot(*snap, {counters_.reportsSent, counters_.quotasReceived,
+                                                                      counters_.badMessages, host_ == Host::kPresent}))
+                   : Status(snap.error());
+  if (!st) {
+    if (textfileOk_) HLOG_WARN("textfile %s not written: %s", opt_.textfilePath.c_str(), st.error().message.c_str());
+    textfileOk_ = false;
+    return;
+  }
+  if (!textfileOk_) HLOG_INFO("textfile %s written again", opt_.textfilePath.c_str());
+  textfileOk_ = true;
 }
 
 void Agent::queueReport(ReportMessage r, Clock::time_point now) {
@@ -310,6 +330,7 @@ int Agent::pollTimeoutMs(Clock::time_point now) const {
   Clock::time_point next = nextSampleAt_;
   if (fd_ < 0) next = std::min(next, reopenAt_);
   if (pending_) next = std::min(next, pending_->nextPoll);
+  if (!opt_.textfilePath.empty()) next = std::min(next, nextTextfileAt_);
   // Bounded so that a stop flag set by another thread is seen promptly.
   return static_cast<int>(std::clamp<int64_t>(msBetween(now, next), 0, 200));
 }
@@ -320,6 +341,7 @@ int Agent::run(const std::atomic<bool>& stop) {
     Clock::time_point now = Clock::now();
     if (fd_ < 0 && now >= reopenAt_) tryOpen(now);
     sample(now);
+    writeTextfile(now);
     checkPendingQuota(now);
     if (opt_.once) {
       if (counters_.reportsSent > 0) return 0;

@@ -46,6 +46,9 @@ struct AgentOptions {
   milliseconds backoffMax{5000};
   milliseconds quotaPollPeriod{50};    // fast_resident polling after a quota
   milliseconds maxQuotaWait{600000};   // clamp for effective_in_ms
+  // node_exporter textfile (agent/textfile.h) rewritten every interval;
+  // empty: none.
+  std::string textfilePath;
 };
 
 // Monotonic counters, readable from other threads (tests, signal summaries).
@@ -98,6 +101,7 @@ class Agent {
   void hostGone(Clock::time_point now);
   void hostSeen(Clock::time_point now);
   void sample(Clock::time_point now);
+  void writeTextfile(Clock::time_point now);
   bool changedEnough(const ReportMessage& r) const;
   void queueReport(ReportMessage r, Clock::time_point now);
   void flushOutput(Clock::time_point now);
@@ -132,6 +136,8 @@ class Agent {
   Clock::time_point nextSampleAt_{};
   bool forceReport_ = true;
   bool sysfsOk_ = true;  // for logging transitions only
+  Clock::time_point nextTextfileAt_{};
+  bool textfileOk_ = true;  // for logging transitions only
   std::optional<uint64_t> lastQuotaSeq_;
   std::optional<PendingQuota> pending_;
 };

@@ -30,6 +30,9 @@ void usage(FILE* to) {
                "  --sysfs-root DIR    module directory (default %s)\n"
                "  --interval-ms N     periodic report interval (default 2000)\n"
                "  --once              send one report and exit (exit 1 if it cannot)\n"
+               "  --textfile PATH     every interval, write the module's stats and quota as a\n"
+               "                      node_exporter textfile (htier_* metrics), atomically;\n"
+               "                      e.g. /var/lib/prometheus/node-exporter/htier.prom\n"
                "  --no-pmu-events     do not hand this CPU's PEBS event encodings (libpfm4)\n"
                "                      to the module at start\n"
                "  --disable-numa-balancing\n"
@@ -94,6 +97,10 @@ int realMain(int argc, char** argv) {
       const char* v = next();
       if (!v) return usage(stderr), 2;
       opt.sysfsRoot = v;
+    } else if (a == "--textfile") {
+      const char* v = next();
+      if (!v || !*v) return usage(stderr), 2;
+      opt.textfilePath = v;
     } else if (a == "--interval-ms") {
       const char* v = next();
       if (!v || !parseMs(v, opt.interval)) {
@@ -113,9 +120,10 @@ int realMain(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a vanished socket peer is an EPIPE, not a death
 
-  HLOG_INFO("starting: sysfs %s, port %s, interval %lld ms%s", opt.sysfsRoot.c_str(),
+  HLOG_INFO("starting: sysfs %s, port %s, interval %lld ms%s%s%s", opt.sysfsRoot.c_str(),
             port.portPath ? port.portPath->c_str() : "org.htier.0 (discovered)",
-            static_cast<long long>(opt.interval.count()), opt.once ? ", once" : "");
+            static_cast<long long>(opt.interval.count()), opt.once ? ", once" : "",
+            opt.textfilePath.empty() ? "" : ", textfile ", opt.textfilePath.c_str());
   if (numaBalancingOff) disableNumaBalancing();
   if (applyEvents) {
     auto r = htier::agent::applyPebsEvents(htier::Sysfs(opt.sysfsRoot), htier::agent::libpfmEncoder());
