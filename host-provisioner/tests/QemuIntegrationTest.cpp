@@ -159,6 +159,41 @@ class QemuTest : public ::testing::Test {
         [&] { return qomGet("vm0", "requested-size") == 128 * kMiB; }, 10000);
   }
 
+  // The daemon's connection to the guest channel the test listens on
+  // (the test plays the guest agent); invalid if none came.
+  Fd acceptGuest(const Fd& agent) {
+    auto readable = waitReadable(agent.get(), monotonicMillis() + 5000);
+    if (!readable || !*readable)
+      return Fd();
+    return Fd(::accept(agent.get(), nullptr, nullptr));
+  }
+
+  static std::string reportLine(uint64_t hot, uint64_t fast, uint64_t slow) {
+    return json({{"v", 1},
+                 {"type", "report"},
+                 {"seq", 1},
+                 {"hot_set_bytes", hot},
+                 {"fast_resident_bytes", fast},
+                 {"slow_resident_bytes", slow}})
+               .dump() +
+           "\n";
+  }
+
+  // Sends lines as the guest, then waits for the daemon to set vm0's
+  // requested-size to bytes.
+  ::testing::AssertionResult guestSaysThenVmGrowsTo(const Fd& guest,
+                                                    const std::string& lines,
+                                                    uint64_t bytes) {
+    if (!writeAll(guest.get(), lines, monotonicMillis() + 1000))
+      return ::testing::AssertionFailure() << "cannot write to the guest link";
+    if (!waitFor([&] { return qomGet("vm0", "requested-size") == bytes; },
+                 10000))
+      return ::testing::AssertionFailure()
+             << "requested-size is " << qomGet("vm0", "requested-size")
+             << ", not " << bytes;
+    return ::testing::AssertionSuccess();
+  }
+
   uint64_t qomGet(const std::string& dev, const std::string& prop) {
     auto r = checker_->execute(
         "qom-get",
@@ -221,21 +256,10 @@ TEST_F(QemuTest, DaemonGrowsAVmOnItsGuestsReportAndShowsStatus) {
 
   // Adoption: the VM goes to its min guarantee, not beyond, until a report.
   ASSERT_TRUE(adoptedToItsMin());
-  ASSERT_TRUE(*waitReadable(agent->get(), monotonicMillis() + 5000));
-  Fd guest(::accept(agent->get(), nullptr, nullptr));
+  Fd guest = acceptGuest(*agent);
   ASSERT_TRUE(guest.valid());
-  std::string report = json({{"v", 1},
-                             {"type", "report"},
-                             {"seq", 1},
-                             {"hot_set_bytes", 512 * kMiB},
-                             {"fast_resident_bytes", 512 * kMiB},
-                             {"slow_resident_bytes", 0}})
-                           .dump() +
-                       "\n";
-  ASSERT_TRUE(writeAll(guest.get(), report, monotonicMillis() + 1000));
-  ASSERT_TRUE(waitFor(
-      [&] { return qomGet("vm0", "requested-size") == 512 * kMiB; }, 10000))
-      << "requested-size is " << qomGet("vm0", "requested-size");
+  ASSERT_TRUE(guestSaysThenVmGrowsTo(
+      guest, reportLine(512 * kMiB, 512 * kMiB, 0), 512 * kMiB));
 
   // The guest is told its new quota after the grow.
   std::string got;
@@ -332,23 +356,13 @@ TEST_F(QemuTest, DaemonServesMetricsThatEqualItsStatus) {
   cfg["metrics_listen"] = "127.0.0.1:" + std::to_string(port);
   daemon_ = startDaemon(cfg, "daemon");
   ASSERT_TRUE(adoptedToItsMin()) << readLog("daemon");
-  ASSERT_TRUE(*waitReadable(agent->get(), monotonicMillis() + 5000));
-  Fd guest(::accept(agent->get(), nullptr, nullptr));
+  Fd guest = acceptGuest(*agent);
   ASSERT_TRUE(guest.valid());
+  // Two lines the daemon rejects, for the counters by reason, then a report.
   std::string lines = "garbage\n" +
                       json({{"v", 2}, {"type", "report"}}).dump() + "\n" +
-                      json({{"v", 1},
-                            {"type", "report"},
-                            {"seq", 1},
-                            {"hot_set_bytes", 384 * kMiB},
-                            {"fast_resident_bytes", 400 * kMiB},
-                            {"slow_resident_bytes", 100 * kMiB}})
-                          .dump() +
-                      "\n";
-  ASSERT_TRUE(writeAll(guest.get(), lines, monotonicMillis() + 1000));
-  ASSERT_TRUE(waitFor(
-      [&] { return qomGet("vm0", "requested-size") == 384 * kMiB; }, 10000))
-      << "requested-size is " << qomGet("vm0", "requested-size");
+                      reportLine(384 * kMiB, 400 * kMiB, 100 * kMiB);
+  ASSERT_TRUE(guestSaysThenVmGrowsTo(guest, lines, 384 * kMiB));
 
   // The policy runs every 200 ms: take the status and a scrape until both
   // come from the same tick.

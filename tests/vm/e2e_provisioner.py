@@ -38,7 +38,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import htiervm  # noqa: E402
 from provtools import (MiB, Qmp, Provisioner, fetch_status, guest_stats,  # noqa: E402
-                       last_stat, wait_for_socket, human)
+                       last_stat, wait_for_socket, human, free_loopback_port,
+                       fetch_metrics, parse_exposition, promtool_check)
 
 BUILD = htiervm.BUILD
 TOP = htiervm.TOP
@@ -230,8 +231,9 @@ def guest_total_kb(st):
     return st["n0"] + st["n1"]
 
 
-def write_config(path, tmp):
+def write_config(path, tmp, metrics_port):
     cfg = {
+        "metrics_listen": "127.0.0.1:%d" % metrics_port,
         "fast_capacity_bytes": CAPACITY,
         "interval_ms": 500,
         "policy": "utility",
@@ -300,7 +302,8 @@ def run(tap, tmp, guests):
     t_start = time.time()
     initramfs = htiervm.build_initramfs(htiervm.initramfs_path("e2e-initramfs"))
     cfg_path = os.path.join(tmp, "provisiond.json")
-    write_config(cfg_path, tmp)
+    metrics_port = free_loopback_port()
+    write_config(cfg_path, tmp, metrics_port)
     shutil.copy(cfg_path, os.path.join(LOGDIR, "provisiond.json"))
     prov_log = os.path.join(LOGDIR, "provisiond.log")
     open(prov_log, "w").close()
@@ -348,7 +351,7 @@ def run(tap, tmp, guests):
     try:
         return phases(tap, guests, A, B, sampler, prov, binary, cfg_path,
                       prov_log, status_path, base_total, base_up, base_n0,
-                      base_n1, t_start)
+                      base_n1, t_start, metrics_port)
     finally:
         if prov.alive():
             prov.stop()
@@ -356,8 +359,102 @@ def run(tap, tmp, guests):
         sampler.join(5)
 
 
+def metrics_disagree(m, st):
+    """What a scrape and a status document taken together disagree on."""
+    bad = []
+
+    def expect(key, want):
+        if m.get(key) != float(want):
+            bad.append("%s = %s, status says %s" % (key, m.get(key), want))
+    expect("htier_provisiond_fast_capacity_bytes", st["capacity_bytes"])
+    expect("htier_provisiond_fast_charged_bytes", st["charged_bytes"])
+    for v in st["vms"]:
+        sel = '{vm="%s"}' % v["name"]
+        for metric, field in (("quota_bytes", "quota_bytes"),
+                              ("fast_requested_bytes", "requested_bytes"),
+                              ("fast_plugged_bytes", "plugged_bytes"),
+                              ("fast_charged_bytes", "charged_bytes"),
+                              ("min_fast_bytes", "min_fast_bytes"),
+                              ("max_fast_bytes", "max_fast_bytes"),
+                              ("slow_requested_bytes", "slow_requested_bytes"),
+                              ("slow_plugged_bytes", "slow_plugged_bytes"),
+                              ("guest_hot_set_bytes", "hot_set_bytes"),
+                              ("guest_reports_total", "reports"),
+                              ("decisions_total", "decisions"),
+                              ("resizes_total", "resizes"),
+                              ("qmp_errors_total", "qmp_errors")):
+            expect("htier_provisiond_vm_" + metric + sel, v[field])
+        expect('htier_provisiond_vm_phase{vm="%s",phase="%s"}' %
+               (v["name"], v["phase"]), 1)
+    return bad
+
+
+def check_metrics(tap, guests, sampler, status_path, metrics_port):
+    """The provisioner's /metrics against its status, and the guests'
+    textfiles (htier-agent --textfile), each through promtool."""
+    body, bad = None, ["no scrape"]
+    for _ in range(20):  # both from the same tick of the daemon
+        st = fetch_status(status_path)
+        body = fetch_metrics(metrics_port)
+        if st and body:
+            bad = metrics_disagree(parse_exposition(body), st)
+            if not bad:
+                break
+        time.sleep(0.2)
+    if body:
+        with open(os.path.join(LOGDIR, "metrics.txt"), "w") as f:
+            f.write(body)
+    m = parse_exposition(body) if body else {}
+    moved = m.get('htier_provisiond_vm_resizes_total{vm="vm-a"}', 0) > 0 and \
+        m.get('htier_provisiond_vm_decisions_total{vm="vm-a"}', 0) > 0
+    tap.result(not bad and moved,
+               "provisioner's /metrics equal its status (sizes, bounds, "
+               "demand, decisions, resizes)",
+               "\n".join(bad[:10]) if bad else
+               "vm-a: %d decisions, %d resizes" % (
+                   m['htier_provisiond_vm_decisions_total{vm="vm-a"}'],
+                   m['htier_provisiond_vm_resizes_total{vm="vm-a"}']))
+    lint = promtool_check(body or "")
+    if lint is None:
+        tap.skip("provisioner's /metrics pass promtool check metrics",
+                 "promtool not installed (Debian's prometheus package)")
+    else:
+        tap.result(body and lint == (0, ""),
+                   "provisioner's /metrics pass promtool check metrics",
+                   lint[1] or None)
+
+    for name, g in guests.items():
+        n = len(g.output)
+        g.send("textfile")
+        end = g.wait_for_line("HTIER-PROM-END", 15) is not None
+        text = "".join(l.split("HTIER-PROM ", 1)[1] + "\n"
+                       for l in g.output[n:] if "HTIER-PROM " in l)
+        with open(os.path.join(LOGDIR, name + ".prom"), "w") as f:
+            f.write(text)
+        t = parse_exposition(text)
+        want_quota = fast_req(sampler.latest(), name) + VMS[name]["base"]
+        ok = (end and t.get("htier_quota_bytes") == want_quota and
+              t.get("htier_agent_host_connected") == 1 and
+              t.get("htier_agent_reports_sent_total", 0) > 0 and
+              "htier_fast_resident_bytes" in t and
+              'htier_hotness_pages{bin="0"}' in t)
+        tap.result(ok, "%s: htier-agent --textfile shows the module's stats "
+                   "and its quota" % name,
+                   "%d samples; htier_quota_bytes %s, expected %s" % (
+                       len(t), t.get("htier_quota_bytes"), want_quota))
+        lint = promtool_check(text)
+        if lint is None:
+            tap.skip("%s: the textfile passes promtool check metrics" % name,
+                     "promtool not installed (Debian's prometheus package)")
+        else:
+            tap.result(text and lint == (0, ""),
+                       "%s: the textfile passes promtool check metrics" % name,
+                       lint[1] or None)
+
+
 def phases(tap, guests, A, B, sampler, prov, binary, cfg_path, prov_log,
-           status_path, base_total, base_up, base_n0, base_n1, t_start):
+           status_path, base_total, base_up, base_n0, base_n1, t_start,
+           metrics_port):
     # ---- adoption -----------------------------------------------------
     s = wait_until(sampler, lambda s: all(
         (vm_status(s, n) or {}).get("phase") == "active" for n in VMS), 20)
@@ -441,6 +538,8 @@ def phases(tap, guests, A, B, sampler, prov, binary, cfg_path, prov_log,
                "fast+slow requested: %s; vm-b node1 %+d MiB" % (
                    ", ".join("%s %s" % (n, human(v)) for n, v in sums.items()),
                    (st_b["n1"] - base_n1["vm-b"]) // 1024))
+
+    check_metrics(tap, guests, sampler, status_path, metrics_port)
 
     # ---- phase 2: contention; vm-b's min must hold -----------------------
     B.send("busy %d" % WORKLOAD_MIB)

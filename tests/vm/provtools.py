@@ -6,10 +6,12 @@ provisioner's status socket, the guest's HTIER-STAT console lines
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import time
+import urllib.request
 
 from htiervm import die_with_parent
 
@@ -96,6 +98,46 @@ def fetch_status(path, timeout=2.0):
         return json.loads(data)
     except (OSError, ValueError):
         return None
+
+
+def free_loopback_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def fetch_metrics(port, timeout=2.0):
+    """The body of http://127.0.0.1:PORT/metrics, or None."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                    timeout=timeout) as r:
+            return r.read().decode()
+    except (OSError, ValueError):
+        return None
+
+
+def parse_exposition(text):
+    """Samples of a Prometheus text exposition: {"name{labels}": value}."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.rpartition(" ")
+        out[key] = float(value)
+    return out
+
+
+def promtool_check(text):
+    """(exit status, output) of `promtool check metrics` on text, or None
+    without promtool (Debian's prometheus package)."""
+    if not shutil.which("promtool"):
+        return None
+    r = subprocess.run(["promtool", "check", "metrics"], input=text.encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return r.returncode, r.stdout.decode()
 
 
 STAT_RE = re.compile(r"HTIER-STAT (.*)$")

@@ -14,7 +14,9 @@
 #   htier.cpu_permil=N     module cpu_permil (default: module's, 10)
 #
 # Commands on the console (the test writes them to QEMU's stdin):
-#   busy MIB | idle | agent-stop | agent-start | quit
+#   busy MIB | idle | agent-stop | agent-start | textfile | quit
+# `textfile` prints the agent's node_exporter textfile (--textfile
+# /tmp/htier.prom), each line prefixed "HTIER-PROM ", then "HTIER-PROM-END".
 #
 # HTIER-STAT fields: up (guest uptime, s), quota (quota_bytes, "max" or
 # bytes), fast/slow/hot/active (module stats, bytes), prom/dem (pages),
@@ -46,7 +48,8 @@ alive() {
 # The agent logs to the console.
 start_agent() {
 	[ -n "$(alive htier-agent)" ] && return 0
-	/htier/bin/htier-agent --interval-ms "$agent_ms" 2>&1 | prefix "agent: " &
+	/htier/bin/htier-agent --interval-ms "$agent_ms" --textfile /tmp/htier.prom \
+		2>&1 | prefix "agent: " &
 	echo "e2e_guest: agent started"
 }
 stop_agent() {
@@ -108,6 +111,9 @@ while read -r cmd a1; do
 	idle) stop_workload ;;
 	agent-stop) stop_agent ;;
 	agent-start) start_agent ;;
+	textfile)
+		[ -f /tmp/htier.prom ] && prefix "HTIER-PROM " < /tmp/htier.prom
+		echo "HTIER-PROM-END" ;;
 	quit) break ;;
 	"") ;;
 	*) echo "e2e_guest: unknown command '$cmd'" ;;
