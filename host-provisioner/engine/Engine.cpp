@@ -687,9 +687,9 @@ EngineStatus Engine::status() const {
       v.slowRequestedBytes = vm.slow->info.requestedBytes;
     }
     if (vm.link) {
-      v.linkConnected = vm.link->connected();
-      v.reports = vm.link->counters().reports;
       const LinkCounters& c = vm.link->counters();
+      v.linkConnected = vm.link->connected();
+      v.reports = c.reports;
       v.rejectedMessages = c.malformed + c.oversized;
       for (size_t r = 0; r < c.rejected.size(); r++)
         v.rejectedByReason[rejectReasonName(static_cast<RejectReason>(r))] =

@@ -448,6 +448,28 @@ TEST_F(EngineTest, LostQomSetReplyIsChargedAndReadBack) {
   EXPECT_EQ(requested(1), 4 * kGiB - 256 * kMiB);
 }
 
+// The counters behind the status document's decisions, resizes and
+// qmp_errors (and the metrics *_total): a qom-set whose reply is lost is a
+// QMP error, not a resize.
+TEST_F(EngineTest, StatusCountsDecisionsResizesAndQmpErrors) {
+  addVm(vmConfig("a", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  addVm(vmConfig("b", 256 * kMiB, 4 * kGiB), 256 * kMiB);
+  vms_[0]->loseSetReplies = true;
+  start();
+  links_[0]->report(1 * kGiB);
+  links_[1]->report(1 * kGiB);
+  run(1500);
+  EngineStatus st = engine_->status();
+  EXPECT_GE(st.policyRuns, 1u);
+  EXPECT_EQ(st.vms[0].decisions, 1u);
+  EXPECT_EQ(st.vms[0].resizes, 0u);
+  EXPECT_GE(st.vms[0].qmpErrors, 1u);
+  EXPECT_EQ(st.vms[1].decisions, 1u);
+  EXPECT_EQ(st.vms[1].resizes, 1u);
+  EXPECT_EQ(st.vms[1].qmpErrors, 0u);
+  EXPECT_EQ(requested(1), 1 * kGiB);
+}
+
 // Repro from issue 10: an unplug that takes longer than unplug_timeout_ms
 // but keeps making progress is not stuck, and is never cancelled by a
 // re-plug (it was: qom-set 256 | 2176 | 256).
