@@ -131,7 +131,7 @@ struct htier_stats {
 	/* Rounds that triggered the boost, by trigger; pages owed to fast. */
 	u64 boost_grew, boost_jumped, boost_moving, boost_owed, owed_pages;
 	u64 ptes_scanned, pmds_read, pmds_idle, lock_yields, full_passes;
-	u64 sample_windows, aged_rounds;
+	u64 sample_windows, aged_rounds, spread_regions;
 	u64 histogram[HTIER_NR_BINS];
 };
 
@@ -197,6 +197,8 @@ struct htier_ctx {
 	u64 fast_free_unusable;		/* of them, what the allocator refused */
 	u32 permil_now;			/* this round's budget */
 	u64 quota_pages_now;	/* last round's quota: quota_bytes or capacity */
+	/* PEBS: how the residency walk spreads evenly sampled regions. */
+	struct htier_spread_params spread;
 	u64 *promote_keys, *demote_keys;
 	u32 max_keys;
 

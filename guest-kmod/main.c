@@ -62,7 +62,8 @@ MODULE_PARM_DESC(enabled, "start tracking and migrating at load");
  * cools HTIER_PEBS_JUMP_COOL extra steps at the jump instead (the new hot
  * set's samples then outweigh the old heat sooner).  Steady state (no
  * jump) is untouched.  The simulator (bench/RESULTS.md): t90 after a shift
- * 8.5 s -> 4.5-5 s (abit), 7 s -> 4.5-5 s (PEBS at 10^8 accesses/s).
+ * 8.5 s -> 4.5-5 s (abit), 7 s -> 4.5-5 s (PEBS at 10^8 accesses/s with
+ * every sample; at the sampling budget the extra cooling changes nothing).
  */
 #define HTIER_AGE_ROUNDS	4
 #define HTIER_PEBS_JUMP_COOL	3
@@ -293,6 +294,7 @@ static void htier_publish(struct htier_ctx *ctx, const struct htier_hist *h,
 				 sizeof(struct htier_region) +
 				 (u64)ctx->table.capacity * sizeof(void *);
 	ctx->stats.table_full = ctx->table.nr_full;
+	ctx->stats.spread_regions = ctx->table.nr_spread;
 	ctx->stats.last_round_us = round_us;
 	ctx->stats.last_migrate_us = migrate_us;
 	ctx->stats.coverage_permil = ctx->coverage_permil;
@@ -496,14 +498,18 @@ static void htier_budget_round(struct htier_ctx *ctx)
 /* One round; round_lock held. */
 static void htier_round(struct htier_ctx *ctx)
 {
+	/* PEBS heat counts eighths of a sample: the same floor, in samples. */
+	u32 min_bin = HTIER_MIN_PROMOTE_BIN +
+		      (ctx->ops->samples_by_walk ? 0 : HTIER_PEBS_SAMPLE_SHIFT);
 	struct htier_policy_params params = {
-		.min_promote_bin = HTIER_MIN_PROMOTE_BIN,
+		.min_promote_bin = min_bin,
 		.exchange_gap = HTIER_EXCHANGE_GAP,
 		.exchange_top_permil = HTIER_EXCHANGE_TOP_PERMIL,
 	};
 	struct htier_hist hist;
 	struct htier_plan plan;
 	u64 t0 = ktime_get_ns(), t1, t_rank, fast, quota, track_ns, used_before, walk_grew;
+	u64 samples_before;
 	bool jumped, triggered;
 	int b;
 
@@ -513,7 +519,19 @@ static void htier_round(struct htier_ctx *ctx)
 	memset(&ctx->walk, 0, sizeof(ctx->walk));
 	ctx->went_round = false;
 	used_before = ctx->table.nr_used;
+	/*
+	 * The residency walk spreads evenly sampled regions against the
+	 * table's mean rate of the last round (htier_region_spread()).
+	 */
+	samples_before = atomic64_read(&ctx->stats.samples);
+	ctx->spread.weight = HTIER_PEBS_SAMPLE_HEAT;
+	ctx->spread.horizon = 2 * ctx->cur.cooling_period_scans;
+	ctx->spread.floor_heat = 1u << (min_bin - 1);
 	ctx->ops->collect(ctx);
+	if (used_before)
+		ctx->spread.mean_x1024 = (u32)min_t(u64, U32_MAX,
+			(atomic64_read(&ctx->stats.samples) - samples_before) *
+			1024 / used_before);
 	if (READ_ONCE(ctx->abort_round))
 		return;
 	/* This round's sample aged unused pages (htier_walk_all()). */
@@ -775,7 +793,7 @@ static int __init htier_init(void)
 	ctx->set.cpu_boost_permil = 100;
 	ctx->set.enabled = enabled;
 	ctx->interval_ms = ctx->set.scan_interval_ms;
-	ctx->pebs_sample_period = 10007;
+	ctx->pebs_sample_period = 199;
 	ctx->pebs_cpu_permil = 10;
 	ctx->cursor.slot = 1;
 	htier_default_nodes(ctx);

@@ -258,8 +258,6 @@ int htier_pebs_events_format(const struct htier_pebs_event_set *set,
 }
 
 #define HTIER_RING_SIZE	4096	/* per CPU, a power of two */
-/* Estimated cost of one sample (PMI, NMI handler, drain), for the budget. */
-#define HTIER_SAMPLE_COST_NS	3000
 
 struct htier_sample {
 	u64 addr;
@@ -508,7 +506,9 @@ static int htier_pebs_start(struct htier_ctx *ctx)
 		htier_pebs_set_valid = true;
 	}
 	pebs.nr_types = htier_pebs_sw() ? 1 : htier_pebs_set.nr;
-	pebs.period = ctx->pebs_sample_period;
+	/* Start where sampling is cheap, and come down as the budget allows. */
+	pebs.period = max_t(u32, ctx->pebs_sample_period,
+			    HTIER_PEBS_INITIAL_PERIOD);
 
 	/* Probe: a counter on this task, kernel included, short load. */
 	cpu = raw_smp_processor_id();	/* only for the vendor check's counter */
@@ -593,20 +593,27 @@ fail:
 	return err;
 }
 
-/* Keep the sampling cost near pebs_cpu_permil of each CPU. */
+/*
+ * The period from the budget and the quota together: the most samples
+ * pebs_cpu_permil of each CPU pays for, no more than the ranking needs
+ * (htier_pebs_period_step()), never below pebs_sample_period.
+ */
 static void htier_pebs_tune(struct htier_ctx *ctx, u64 nr, u64 elapsed_ns)
 {
-	u64 budget, cost, i, n = nr_cpu_ids * pebs.nr_types;
-	unsigned int period = pebs.period;
+	struct htier_pebs_budget b = {
+		.samples = nr,
+		.elapsed_ns = elapsed_ns,
+		.nr_cpus = num_online_cpus(),
+		.cpu_permil = ctx->pebs_cpu_permil,
+		.need = htier_pebs_need(min_t(u64, ctx->quota_pages_now,
+					      ctx->table.nr_used)),
+	};
+	u64 i, n = nr_cpu_ids * pebs.nr_types;
+	unsigned int period;
 
 	if (htier_pebs_sw() || !elapsed_ns)
 		return;
-	cost = nr * HTIER_SAMPLE_COST_NS;
-	budget = elapsed_ns * num_online_cpus() * ctx->pebs_cpu_permil / 1000;
-	if (cost > budget && period < 10000000)
-		period *= 2;
-	else if (cost * 4 < budget && period / 2 >= ctx->pebs_sample_period)
-		period /= 2;
+	period = htier_pebs_period_step(pebs.period, &b, ctx->pebs_sample_period);
 	if (period == pebs.period)
 		return;
 	pebs.period = period;
@@ -646,8 +653,8 @@ static bool htier_pebs_record(struct htier_ctx *ctx,
 	if (!cache->slot)
 		return false;
 	/* Any page of a huge entry finds it. */
-	if (!htier_table_add_heat(&ctx->table, htier_key(cache->slot, vpn), 1,
-				  &tier))
+	if (!htier_table_add_heat(&ctx->table, htier_key(cache->slot, vpn),
+				  HTIER_PEBS_SAMPLE_HEAT, &tier))
 		return false;
 	htier_count_sample(ctx, tier);
 	return true;

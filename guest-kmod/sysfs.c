@@ -459,6 +459,7 @@ HTIER_STAT_SNAPSHOT(boost_jumped);
 HTIER_STAT_SNAPSHOT(boost_moving);
 HTIER_STAT_SNAPSHOT(boost_owed);
 HTIER_STAT_SNAPSHOT(aged_rounds);
+HTIER_STAT_SNAPSHOT(spread_regions);
 HTIER_STAT_SNAPSHOT(owed_pages);
 HTIER_STAT_SNAPSHOT(thread_cpu_permil);
 HTIER_STAT_SNAPSHOT(track_us_total);
@@ -522,6 +523,7 @@ static struct attribute *htier_stats_attrs[] = {
 	&boost_moving_attr.attr,
 	&boost_owed_attr.attr,
 	&aged_rounds_attr.attr,
+	&spread_regions_attr.attr,
 	&owed_pages_attr.attr,
 	&thread_cpu_permil_attr.attr,
 	&track_us_total_attr.attr,

@@ -387,9 +387,12 @@ static void htier_walk_ptes(struct htier_walk *w, struct mm_struct *mm,
 	htier_pte_unmap_unlock(start, ptl);
 	w->st.ptes += PTRS_PER_PTE;
 	if (r) {
+		/* r holds a page this visit recorded: visit_end keeps it. */
 		htier_region_visit_end(t, r);
 		if (htier_walk_samples(w))
 			htier_walk_slow_young(w, r);
+		else if (w->mode == HTIER_WALK_RESIDENCY)
+			htier_region_spread(t, r, &w->ctx->spread);
 	}
 	w->slow_young = 0;
 }

@@ -120,6 +120,7 @@ struct htier_region *htier_table_region(struct htier_table *t, u64 key,
 	r->key = rkey;
 	r->cooled = t->cool_count;
 	r->seen_epoch = t->epoch;
+	r->window_epoch = t->epoch;
 	r->slot_next = t->slot_head[slot];
 	t->slot_head[slot] = r;
 	t->index[i] = r;
@@ -136,6 +137,10 @@ static void htier_region_sync(struct htier_table *t, struct htier_region *r)
 		return;
 	for (i = 0; i < HTIER_REGION_PAGES; i++)
 		r->heat[i] >>= lag;
+	for (i = 0; i < HTIER_SPREAD_BLOCKS; i++) {
+		r->block_heat[i] >>= lag;
+		r->block_level[i] >>= lag;
+	}
 	for (tier = 0; tier < NR_HTIER_TIERS; tier++)
 		HTIER_HIST_SHIFT(r->hist[tier], lag);
 	r->cooled = t->cool_count;
@@ -341,12 +346,155 @@ u32 htier_region_visit_end(struct htier_table *t, struct htier_region *r)
 bool htier_region_add_heat(struct htier_table *t, struct htier_region *r,
 			   u32 idx, u32 accesses, enum htier_tier *tier)
 {
+	u32 b = idx >> HTIER_SPREAD_BLOCK_SHIFT;
+
 	if (!r->state[idx])
 		return false;
 	htier_region_sync(t, r);
 	*tier = htier_region_tier(r, idx);
 	htier_region_record(t, r, idx, accesses, *tier);
+	r->block_heat[b] = accesses < U32_MAX - r->block_heat[b] ?
+			   r->block_heat[b] + accesses : U32_MAX;
+	r->block_window[b] = accesses < U32_MAX - r->block_window[b] ?
+			     r->block_window[b] + accesses : U32_MAX;
+	r->sampled[b] |= 1ULL << (idx % HTIER_SPREAD_BLOCK_PAGES);
 	return true;
+}
+
+/* 65536 * e^(-k/8), k = 0..64: expected distinct pages of uniform samples. */
+static const u16 htier_exp_neg8[65] = {
+	65535, 57835, 51039, 45042, 39750, 35079, 30957, 27319, 24109, 21276,
+	18776, 16570, 14623, 12905, 11388, 10050, 8869, 7827, 6907, 6096,
+	5380, 4747, 4190, 3697, 3263, 2879, 2541, 2243, 1979, 1746, 1541,
+	1360, 1200, 1059, 935, 825, 728, 642, 567, 500, 442, 390, 344, 303,
+	268, 236, 209, 184, 162, 143, 127, 112, 99, 87, 77, 68, 60, 53, 47,
+	41, 36, 32, 28, 25, 22,
+};
+
+/*
+ * The distinct pages @s samples hit, on average, when they fall uniformly
+ * on @n pages: n * (1 - e^(-s/n)), x1024 (e^-x linearly interpolated in
+ * steps of 1/8).
+ */
+static u64 htier_expect_distinct(u32 s, u32 n)
+{
+	u64 x8k = (u64)s * 8 * 1024 / n;	/* 8 * s / n, x1024 */
+	u64 k = x8k >> 10, f = x8k & 1023, e;
+
+	if (k >= 64)
+		e = 0;
+	else
+		e = (htier_exp_neg8[k] * (1024 - f) + htier_exp_neg8[k + 1] * f) >> 10;
+	return (u64)n * (65536 - e) / 64;
+}
+
+/**
+ * htier_region_spread() - rank an evenly sampled region's pages together
+ * @t: the table
+ * @r: the region (outside a visit, or at its end)
+ * @p: the sampler's weight, the table's mean rate, the promotion floor
+ *
+ * For a sampler whose samples are few per page (PEBS at a CPU budget: a
+ * 64 MiB hot set gets a fraction of a sample per page per round), a
+ * page's own count ranks it only after many rounds, while the samples of
+ * a hot range together say at once that all of it is hot.  Demeter and
+ * Memtis get their statistical power the same way, from ranges.  Here the
+ * samples a region got are compared with what uniform samples would give:
+ * if they hit about as many distinct pages as uniform ones would (within
+ * each block of HTIER_SPREAD_BLOCK_PAGES), the region's heat is even at
+ * block scale, and each tracked page of a block is ranked at least at the
+ * block's mean heat: its samples per page, cooled as heat is, or, if
+ * higher, the heat its rate since the last verdict adds up to in steady
+ * state (@horizon rounds' worth), so that a range that became hot ranks
+ * as hot in a round or two rather than after a cooling period.
+ * Samples bunched on a few pages (a scattered hot set: a few hot pages
+ * among cold ones in every block) hit fewer distinct pages than that:
+ * then each page keeps its own count, as before.  A verdict needs
+ * HTIER_SPREAD_MIN_SAMPLES samples and one per four tracked pages; the
+ * samples since the last verdict decide the next.  Huge entries hold
+ * their THP's samples already.
+ *
+ * Cost: one pass over the region's 512 page slots, paid where a walk
+ * visits the region anyway.
+ *
+ * Return: the base pages whose heat was raised.
+ */
+u32 htier_region_spread(struct htier_table *t, struct htier_region *r,
+			const struct htier_spread_params *p)
+{
+	u32 weight = p->weight ? p->weight : 1;
+	u32 n[HTIER_SPREAD_BLOCKS] = { 0 }, b, i, window = 0, raised = 0;
+	u64 expect = 0, distinct = 0;
+
+	if (!r->nr_tracked || (r->flags & HTIER_PAGE_HUGE))
+		return 0;
+	htier_region_sync(t, r);
+	for (i = 0; i < HTIER_REGION_PAGES; i++)
+		n[i >> HTIER_SPREAD_BLOCK_SHIFT] += r->state[i] != 0;
+	for (b = 0; b < HTIER_SPREAD_BLOCKS; b++)
+		window += r->block_window[b] / weight;
+	if (window >= HTIER_SPREAD_MIN_SAMPLES && window >= r->nr_tracked / 4u) {
+		u32 rounds = t->epoch - r->window_epoch, level, samples;
+
+		rounds = rounds ? rounds : 1;
+		r->window_epoch = t->epoch;
+		for (b = 0; b < HTIER_SPREAD_BLOCKS; b++) {
+			r->block_level[b] = 0;
+			if (!n[b] || !r->block_window[b])
+				continue;
+			level = min_t(u64, HTIER_HEAT_MAX,
+				(u64)r->block_window[b] * p->horizon / rounds / n[b]);
+			/*
+			 * A block sampled at four times the table's mean rate
+			 * (two heat bins) and by 8 samples at least is hot
+			 * beyond chance, however few samples each page got.
+			 */
+			samples = r->block_window[b] / weight;
+			if (samples >= 8 && (u64)samples * 1024 >=
+			    4ULL * p->mean_x1024 * n[b] * rounds)
+				level = max_t(u32, level, p->floor_heat);
+			r->block_level[b] = (u16)level;
+			expect += htier_expect_distinct(r->block_window[b] / weight,
+							n[b]);
+			distinct += (u64)hweight64(r->sampled[b]) * 1024;
+			r->block_window[b] = 0;
+			r->sampled[b] = 0;
+		}
+		/*
+		 * Even: within a tenth of the distinct pages uniform samples
+		 * hit (over three standard deviations at the smallest
+		 * window).  Spread only where samples are scarce, at most
+		 * one per two pages a round: with more, each page's own
+		 * count ranks it well within a cooling period (and the
+		 * distinct count loses its power as every page is hit).
+		 */
+		r->spread_uniform = distinct * 10 >= expect * 9 &&
+				    (u64)window * 2 <= (u64)r->nr_tracked * rounds;
+	}
+	if (!r->spread_uniform)
+		return 0;
+	for (b = 0; b < HTIER_SPREAD_BLOCKS; b++) {
+		u32 level, first = b << HTIER_SPREAD_BLOCK_SHIFT;
+
+		if (!n[b])
+			continue;
+		level = min_t(u32, r->block_heat[b] / n[b], HTIER_HEAT_MAX);
+		level = max_t(u32, level, r->block_level[b]);
+		for (i = first; i < first + HTIER_SPREAD_BLOCK_PAGES; i++) {
+			u32 tier;
+
+			if (!r->state[i] || r->heat[i] >= level)
+				continue;
+			tier = r->state[i] & HTIER_PS_TIER_MASK;
+			htier_hist_sub(t, r, tier, r->heat[i], 1);
+			r->heat[i] = (u16)level;
+			htier_hist_add(t, r, tier, level, 1);
+			raised++;
+		}
+	}
+	if (raised)
+		t->nr_spread++;
+	return raised;
 }
 
 /**

@@ -80,6 +80,25 @@ static inline u64 htier_region_key(u64 key)
 	return key & ~(u64)(HTIER_REGION_PAGES - 1);
 }
 
+/*
+ * Region spread (sampled-access samplers): a region's pages are credited
+ * with their block's sample rate where the samples fall evenly over the
+ * pages, HTIER_SPREAD_BLOCK_PAGES (256 KiB) to a block, so that a hot range
+ * is ranked from all its samples rather than from the one or two each page
+ * gets (see htier_region_spread()).  One bitmap word per block.
+ */
+#define HTIER_SPREAD_BLOCK_SHIFT	6
+#define HTIER_SPREAD_BLOCK_PAGES	(1u << HTIER_SPREAD_BLOCK_SHIFT)
+#define HTIER_SPREAD_BLOCKS		(HTIER_REGION_PAGES >> HTIER_SPREAD_BLOCK_SHIFT)
+/* Samples a region needs (and at least 1/8 of its pages) for a verdict. */
+#define HTIER_SPREAD_MIN_SAMPLES	32
+/*
+ * Heat per PEBS sample: eight, so that a block's mean of a fraction of a
+ * sample per page still ranks (htier_region_spread()).
+ */
+#define HTIER_PEBS_SAMPLE_HEAT		8
+#define HTIER_PEBS_SAMPLE_SHIFT		3
+
 /* Per-page state byte: 0 = not tracked, else HTIER_PS_TRACKED | tier. */
 #define HTIER_PS_TRACKED	0x80
 #define HTIER_PS_TIER_MASK	0x03
@@ -99,6 +118,16 @@ struct htier_region {
 	 * visit, per HTIER_SHIFT_WINDOW_US of window, plus one (0: none yet).
 	 */
 	u16 slow_young;
+	/*
+	 * The sampled-access samplers' own (PEBS), per block of
+	 * HTIER_SPREAD_BLOCK_PAGES: see htier_region_spread().
+	 */
+	u8 spread_uniform;	/* the last verdict: samples spread evenly */
+	u32 block_heat[HTIER_SPREAD_BLOCKS];	/* heat sampled, cooled */
+	u32 block_window[HTIER_SPREAD_BLOCKS];	/* heat since sampled[] cleared */
+	u16 block_level[HTIER_SPREAD_BLOCKS];	/* steady heat at that rate */
+	u32 window_epoch;	/* table epoch when sampled[] was cleared */
+	u64 sampled[HTIER_SPREAD_BLOCKS];	/* pages sampled since then */
 	/* private: */
 	u16 hist[NR_HTIER_TIERS][HTIER_NR_BINS];	/* base pages */
 	u8 state[HTIER_REGION_PAGES];
@@ -137,6 +166,7 @@ struct htier_table {
 	/* private: */
 	u32 expire_cursor;	/* next index entry htier_table_expire looks at */
 	u64 nr_full;		/* records dropped: no region could be had */
+	u64 nr_spread;		/* htier_region_spread() calls that raised heat */
 };
 
 /* What a lookup tells about one tracked page (or huge entry). */
@@ -228,6 +258,26 @@ static inline void htier_region_set_recent(struct htier_region *r, u32 idx,
 }
 
 void htier_region_note_idle(struct htier_table *t, struct htier_region *r);
+/**
+ * struct htier_spread_params - how htier_region_spread() ranks a region
+ * @weight:	heat per sample (what the sampler credits a page per sample;
+ *		at least 1)
+ * @horizon:	rounds a steady rate's heat adds up over (twice the cooling
+ *		period: halving every N rounds keeps 2N rounds' worth)
+ * @mean_x1024:	samples per tracked page per round over the whole table,
+ *		x1024 (the caller's count from its last round)
+ * @floor_heat:	the least heat a page is promoted with (that of the
+ *		policy's min_promote_bin)
+ */
+struct htier_spread_params {
+	u32 weight;
+	u32 horizon;
+	u32 mean_x1024;
+	u32 floor_heat;
+};
+
+u32 htier_region_spread(struct htier_table *t, struct htier_region *r,
+			const struct htier_spread_params *p);
 void htier_region_age(struct htier_table *t, struct htier_region *r, u32 idx);
 void htier_region_age_unused(struct htier_table *t, struct htier_region *r,
 			     u32 idx, bool was_recent);

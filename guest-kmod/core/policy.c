@@ -441,3 +441,46 @@ bool htier_shift_step(struct htier_shift *s, u64 slow, u64 total,
 	s->avg_ratio = (u32)((3 * (u64)s->avg_ratio + ratio) / 4);
 	return jumped;
 }
+
+/**
+ * htier_pebs_period_step() - the sample period for the next round
+ * @period: this round's
+ * @b: what this round's samples cost, and how many the ranking wants
+ * @min_period: never below this (nor HTIER_PEBS_MIN_PERIOD)
+ *
+ * Over budget: up at once by the power of two that brings the cost
+ * within it (a rate 50 times the budget is not paid for six rounds).
+ * Within half of it and short of what the ranking needs: halved (the
+ * cost stays within it).
+ * Four times what the ranking needs: doubled, the CPU saved.
+ *
+ * Return: the new period, in [max(min_period, HTIER_PEBS_MIN_PERIOD),
+ * HTIER_PEBS_MAX_PERIOD].
+ */
+u32 htier_pebs_period_step(u32 period, const struct htier_pebs_budget *b,
+			   u32 min_period)
+{
+	u64 cost = b->samples * HTIER_PEBS_SAMPLE_COST_NS;
+	u64 budget = b->elapsed_ns * b->nr_cpus * b->cpu_permil / 1000;
+	u64 p = period;
+
+	if (min_period < HTIER_PEBS_MIN_PERIOD)
+		min_period = HTIER_PEBS_MIN_PERIOD;
+	if (!b->elapsed_ns)
+		return period;
+	if (cost > budget) {
+		while (cost > budget && p < HTIER_PEBS_MAX_PERIOD) {
+			p *= 2;
+			cost /= 2;
+		}
+	} else if (cost * 2 < budget && b->samples < b->need) {
+		p /= 2;
+	} else if (b->samples > 4 * b->need) {
+		p *= 2;
+	}
+	if (p < min_period)
+		p = min_period;
+	if (p > HTIER_PEBS_MAX_PERIOD)
+		p = HTIER_PEBS_MAX_PERIOD;
+	return (u32)p;
+}

@@ -159,4 +159,40 @@ static inline bool htier_shift_regions(u64 now, u64 before)
 	return now > 4 * before + HTIER_SHIFT_REGION_MIN;
 }
 
+/*
+ * The PEBS sample period, from the CPU budget and the quota together: the
+ * most samples the budget allows (HTIER_PEBS_SAMPLE_COST_NS each, against
+ * cpu_permil of each CPU), and no more than the ranking needs (half the
+ * quota's pages a round: a hot 2 MiB range gets its spread verdict in a
+ * round, a hot page a sample every other round).
+ */
+#define HTIER_PEBS_SAMPLE_COST_NS	3000
+#define HTIER_PEBS_MIN_PERIOD		100
+#define HTIER_PEBS_INITIAL_PERIOD	10007
+#define HTIER_PEBS_MAX_PERIOD		10000000
+
+/**
+ * struct htier_pebs_budget - what one round of PEBS sampling cost
+ * @samples:	samples drained this round
+ * @elapsed_ns:	time they were taken over
+ * @nr_cpus:	CPUs sampled
+ * @cpu_permil:	the budget, per CPU
+ * @need:	samples a round the ranking wants (htier_pebs_need())
+ */
+struct htier_pebs_budget {
+	u64 samples;
+	u64 elapsed_ns;
+	u32 nr_cpus;
+	u32 cpu_permil;
+	u64 need;
+};
+
+static inline u64 htier_pebs_need(u64 quota_pages)
+{
+	return quota_pages / 2 > 1024 ? quota_pages / 2 : 1024;
+}
+
+u32 htier_pebs_period_step(u32 period, const struct htier_pebs_budget *b,
+			   u32 min_period);
+
 #endif /* HTIER_POLICY_H */

@@ -35,6 +35,7 @@ static const struct abi_file abi_files[] = {
 	{ "stats/boost_moving", 0444 }, { "stats/boost_owed", 0444 },
 	{ "stats/owed_pages", 0444 }, { "stats/sample_windows", 0444 },
 	{ "stats/aged_rounds", 0444 },
+	{ "stats/spread_regions", 0444 },
 };
 
 FIXTURE(abi) {};

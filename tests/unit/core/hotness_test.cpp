@@ -551,4 +551,145 @@ TEST(HotnessTable, RandomWalksKeepTheHistogramExact) {
 }
 
 }  // namespace
+// htier_region_spread(): the regions of a table, samples added as the
+// PEBS drain adds them (HTIER_PEBS_SAMPLE_HEAT each), one region walked.
+struct SpreadFixture {
+  Table t{64};
+  htier_spread_params p{HTIER_PEBS_SAMPLE_HEAT, 16, 0, 16};
+
+  void track(uint64_t first, uint32_t n, htier_tier tier = HTIER_TIER_SLOW) {
+    for (uint32_t i = 0; i < n; i++)
+      t.record(key(1, first + i), 0, tier);
+  }
+  void sample(uint64_t vpn, uint32_t n = 1) {
+    htier_tier tier;
+    ASSERT_TRUE(htier_table_add_heat(t.get(), key(1, vpn),
+                                     n * HTIER_PEBS_SAMPLE_HEAT, &tier));
+  }
+  uint32_t spread(uint64_t vpn) {
+    htier_region* r = htier_table_region(t.get(), key(1, vpn), false);
+    return r ? htier_region_spread(t.get(), r, &p) : 0;
+  }
+};
+
+// Samples falling evenly on a region (each page of a hot range one sample
+// or none) rank every page of it at the block's mean at least, at once;
+// the histogram stays the pages' own.
+TEST(HotnessTable, SpreadRanksAnEvenlySampledRegionTogether) {
+  SpreadFixture f;
+  f.track(0, HTIER_REGION_PAGES);
+  std::mt19937_64 rng(5);
+  // 160 samples on 512 pages, uniformly: about 137 distinct pages.
+  for (int i = 0; i < 160; i++)
+    f.sample(rng() % HTIER_REGION_PAGES);
+  f.t->epoch++;  // a round later
+  EXPECT_EQ(f.spread(0), HTIER_REGION_PAGES - 0u) << "not every page raised";
+  // Steady-state heat at this rate: 160 samples / 512 pages a round over
+  // 16 rounds, 8 heat each = 40 (each block its own: 20 +- 4.5 samples);
+  // an unsampled page has it too.
+  uint32_t minHeat = ~0u;
+  for (uint32_t i = 0; i < HTIER_REGION_PAGES; i++)
+    minHeat = std::min(minHeat, f.t.heat(key(1, i)));
+  EXPECT_GE(minHeat, 24u);
+  EXPECT_LE(minHeat, 48u);
+  htier_hist kept = f.t.histogram(), counted = f.t.countedHistogram();
+  for (int b = 0; b < HTIER_NR_BINS; b++)
+    EXPECT_EQ(kept.pages[HTIER_TIER_SLOW][b], counted.pages[HTIER_TIER_SLOW][b]);
+  EXPECT_EQ(f.t->nr_spread, 1u);
+}
+
+// The same number of samples bunched on an eighth of each block's pages
+// (a scattered hot set: 8 hot pages among 64): fewer distinct pages than
+// uniform samples hit, so each page keeps its own count.
+TEST(HotnessTable, SpreadLeavesBunchedSamplesAlone) {
+  SpreadFixture f;
+  f.track(0, HTIER_REGION_PAGES);
+  std::mt19937_64 rng(6);
+  for (int i = 0; i < 400; i++)
+    f.sample((rng() % 64) * 8);  // pages 0, 8, 16, ...
+  f.t->epoch += 2;
+  EXPECT_EQ(f.spread(0), 0u);
+  EXPECT_EQ(f.t.heat(key(1, 1)), 0u);
+  EXPECT_EQ(f.t->nr_spread, 0u);
+}
+
+// Within an even region, blocks are ranked apart: a hot half and a cold
+// half get their own means (a hot range that ends inside a region).
+TEST(HotnessTable, SpreadRanksEachBlockByItsOwnSamples) {
+  SpreadFixture f;
+  f.track(0, HTIER_REGION_PAGES);
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 200; i++)
+    f.sample(rng() % (HTIER_REGION_PAGES / 2));  // the first 4 blocks only
+  f.t->epoch++;
+  EXPECT_GT(f.spread(0), 0u);
+  uint32_t hot = ~0u, cold = 0;
+  for (uint32_t i = 0; i < HTIER_REGION_PAGES / 2; i++)
+    hot = std::min(hot, f.t.heat(key(1, i)));
+  for (uint32_t i = HTIER_REGION_PAGES / 2; i < HTIER_REGION_PAGES; i++)
+    cold = std::max(cold, f.t.heat(key(1, i)));
+  EXPECT_GE(hot, 32u);
+  EXPECT_EQ(cold, 0u);
+}
+
+// No verdict from too few samples, none where samples are plentiful (more
+// than one per two pages a round: each page's own count ranks it), none
+// for a huge entry; a block far above the table's mean is raised to the
+// promotion floor however few samples each page got.
+TEST(HotnessTable, SpreadNeedsScarceButEnoughSamples) {
+  {
+    SpreadFixture f;
+    f.track(0, HTIER_REGION_PAGES);
+    for (int i = 0; i < 20; i++)
+      f.sample(i * 25);
+    f.t->epoch++;
+    EXPECT_EQ(f.spread(0), 0u) << "a verdict from 20 samples";
+  }
+  {
+    SpreadFixture f;
+    f.track(0, HTIER_REGION_PAGES);
+    for (uint32_t i = 0; i < HTIER_REGION_PAGES; i++)
+      f.sample(i);  // one a page, a round
+    f.t->epoch++;
+    EXPECT_EQ(f.spread(0), 0u) << "spread although every page has its own";
+  }
+  {
+    SpreadFixture f;
+    ASSERT_TRUE(f.t.record(key(1, 0), 0, HTIER_TIER_SLOW, HTIER_PAGE_HUGE));
+    for (int i = 0; i < 100; i++)
+      f.sample(i);
+    f.t->epoch++;
+    EXPECT_EQ(f.spread(0), 0u);
+  }
+  {
+    SpreadFixture f;
+    f.track(0, HTIER_REGION_PAGES);
+    f.p.mean_x1024 = 8;  // the table: 1 sample per 128 pages a round
+    for (uint32_t i = 0; i < 128; i++)
+      f.sample(i * 4);  // 1 per 4 pages: 32x the mean
+    f.t->epoch += 8;  // over 8 rounds: 16 x 8 / 8 / 4 = 4 heat, below the floor
+    EXPECT_EQ(f.spread(0), HTIER_REGION_PAGES);  // a sample is 8 heat
+    EXPECT_EQ(f.t.heat(key(1, 1)), f.p.floor_heat);
+    EXPECT_EQ(f.t.heat(key(1, 4)), f.p.floor_heat);
+  }
+}
+
+// Cooling takes a spread region's levels down with its heats: after a
+// cooling step the block's level is halved too, so a range that went cold
+// is not raised back.
+TEST(HotnessTable, SpreadCoolsWithTheTable) {
+  SpreadFixture f;
+  f.track(0, HTIER_REGION_PAGES);
+  std::mt19937_64 rng(8);
+  for (int i = 0; i < 160; i++)
+    f.sample(rng() % HTIER_REGION_PAGES);
+  f.t->epoch++;
+  ASSERT_GT(f.spread(0), 0u);
+  uint32_t before = f.t.heat(key(1, 511)) ? f.t.heat(key(1, 511)) : 1;
+  htier_table_cool(f.t.get(), 2);
+  f.t->epoch++;
+  f.spread(0);  // no new samples: nothing to raise
+  EXPECT_LE(f.t.heat(key(1, 511)), before / 4 + 1);
+}
+
 }  // namespace htier::test

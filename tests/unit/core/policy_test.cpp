@@ -607,4 +607,38 @@ TEST(PolicyPlan, OwedPagesAreAGapAboveTheThreshold) {
 }
 
 }  // namespace
+// The PEBS sample period (htier_pebs_period_step): over the budget it
+// rises at once by what brings the cost within it; within half of it and
+// short of what the ranking needs it halves; four times what the ranking
+// needs, it doubles; always within its bounds.
+TEST(PebsPeriod, FollowsTheBudgetAndTheNeed) {
+  htier_pebs_budget b{};
+  b.elapsed_ns = 500000000;  // a 500 ms round
+  b.nr_cpus = 1;
+  b.cpu_permil = 10;         // 5 ms: 1666 samples at 3 us
+  b.need = htier_pebs_need(32768);
+  EXPECT_EQ(b.need, 16384u);
+  b.samples = 250000;        // 1e8 accesses/s at period 199: 150x over
+  uint32_t p = htier_pebs_period_step(199, &b, 100);
+  EXPECT_EQ(p, 199u * 256);  // the next power of two above 150
+  b.samples = 1500;          // within the budget, short of the need: stays
+  EXPECT_EQ(htier_pebs_period_step(p, &b, 100), p);
+  b.samples = 500;           // under half the budget: halves
+  EXPECT_EQ(htier_pebs_period_step(p, &b, 100), p / 2);
+  b.cpu_permil = 500;        // a budget far above the need
+  b.samples = 4 * b.need + 1;
+  EXPECT_EQ(htier_pebs_period_step(p, &b, 100), p * 2);
+  b.samples = b.need;        // enough, within budget: stays
+  EXPECT_EQ(htier_pebs_period_step(p, &b, 100), p);
+  b.samples = 0;             // bounds
+  EXPECT_EQ(htier_pebs_period_step(150, &b, 100), 100u);
+  EXPECT_EQ(htier_pebs_period_step(150, &b, 10), 100u);  // HTIER_PEBS_MIN_PERIOD
+  b.samples = ~0ULL / 4000;
+  b.cpu_permil = 1;
+  EXPECT_EQ(htier_pebs_period_step(HTIER_PEBS_MAX_PERIOD / 2, &b, 100),
+            static_cast<uint32_t>(HTIER_PEBS_MAX_PERIOD));
+  b.elapsed_ns = 0;          // no time: unchanged
+  EXPECT_EQ(htier_pebs_period_step(777, &b, 100), 777u);
+}
+
 }  // namespace htier::test
