@@ -41,6 +41,12 @@ for m in hotset scattered zipf; do
 	for r in 2e6 1e8; do
 		"$sim" --model $m $common --rate $r --policies htier,htier-pebs,oracle \
 			--age-rounds 0 --pebs-jump-cool 0 --json > "$res/sim_${m}_${r}_noage.json"
+		# PEBS: the module's budget and range spread, each taken away.
+		p="$sim --model $m $common --rate $r --policies htier-pebs,oracle --json"
+		$p > "$res/sim_${m}_${r}_pebs.json"
+		$p --spread 0 > "$res/sim_${m}_${r}_pebs_nospread.json"
+		$p --pebs-cpu-permil 0 > "$res/sim_${m}_${r}_pebs_nobudget.json"
+		$p --pebs-cpu-permil 0 --spread 0 > "$res/sim_${m}_${r}_pebs_nobudget_nospread.json"
 	done
 done
 log "simulator done"

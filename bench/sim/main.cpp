@@ -67,7 +67,13 @@ void usage(std::FILE* f) {
 "  --epoch-ms MS       accessed-bit scan interval (500, the module's)\n"
 "  --batch PAGES       most pages per direction per epoch (4096)\n"
 "  --cool-every N      cool every N epochs (8)  --cool-shift S (1)\n"
-"  --pebs-period N     accesses per PEBS-like sample (199)\n"
+"  --pebs-period N     accesses per PEBS-like sample drawn (199); htier-pebs\n"
+"                      thins them to its tuned period (never below this)\n"
+"  --pebs-cpu-permil N htier-pebs: sampling budget per CPU, HTIER_PEBS_SAMPLE_\n"
+"                      COST_NS a sample, the period tuned as the module does\n"
+"                      (10, the module's pebs_cpu_permil; 0: no budget, every\n"
+"                      drawn sample)\n"
+"  --cpus N            CPUs the workload's accesses are sampled on (1)\n"
 "  --tpp-window N      TPP re-access window in epochs (2)\n"
 "  --min-promote-bin B htier: never promote colder than heat bin B (2)\n"
 "  --exchange-gap G    htier: exchange only with pages G bins colder (2)\n"
@@ -84,6 +90,9 @@ void usage(std::FILE* f) {
 "                      (4, the module's; 0: off)\n"
 "  --pebs-jump-cool N  htier-pebs: extra cooling steps at such a jump (3, the\n"
 "                      module's; 0: off)\n"
+"  --spread B          htier-pebs: a region whose samples fall evenly ranks its\n"
+"                      pages at least at their 256 KiB block's mean (1, the\n"
+"                      module's; 0: each page by its own samples)\n"
 "  --cool-by-time      htier variant: cool every 8 base periods of elapsed\n"
 "                      time instead of every 8 rounds (the module)\n"
 "  --migrate-us US     modeled cost per migrated page (2)\n"
@@ -112,7 +121,7 @@ int main(int argc, char** argv) {
     kModel = 256, kSize, kHot, kWeight, kTheta, kSeed, kRate, kDuration,
     kShift, kTrace, kCapacity, kInitial, kEpoch, kBatch, kCoolEvery,
     kCoolShift, kPebs, kTppWindow, kMinBin, kMigrate, kPolicies, kJson, kTimeline,
-    kHelp, kGap, kXTop, kXRecent, kScanMax, kWindow, kCoolTime, kAgeRounds, kPebsJumpCool
+    kHelp, kGap, kXTop, kXRecent, kScanMax, kWindow, kCoolTime, kAgeRounds, kPebsJumpCool, kSpread, kPebsPermil, kCpus
   };
   static const option longopts[] = {
       {"model", required_argument, nullptr, kModel},
@@ -147,6 +156,9 @@ int main(int argc, char** argv) {
       {"cool-by-time", no_argument, nullptr, kCoolTime},
       {"age-rounds", required_argument, nullptr, kAgeRounds},
       {"pebs-jump-cool", required_argument, nullptr, kPebsJumpCool},
+      {"spread", required_argument, nullptr, kSpread},
+      {"pebs-cpu-permil", required_argument, nullptr, kPebsPermil},
+      {"cpus", required_argument, nullptr, kCpus},
       {nullptr, 0, nullptr, 0},
   };
   int c;
@@ -223,6 +235,18 @@ int main(int argc, char** argv) {
     case kPebsJumpCool:
       ok = parseNumber(a, d) && d >= 0 && d <= 15 && d == static_cast<uint32_t>(d);
       cfg.policy.pebsJumpCool = static_cast<uint32_t>(d);
+      break;
+    case kPebsPermil:
+      ok = parseNumber(a, d) && d >= 0 && d <= 500 && d == static_cast<uint32_t>(d);
+      cfg.policy.pebsCpuPermil = static_cast<uint32_t>(d);
+      break;
+    case kCpus:
+      ok = parseNumber(a, d) && d >= 1 && d <= 4096 && d == static_cast<uint32_t>(d);
+      cfg.policy.cpus = static_cast<uint32_t>(d);
+      break;
+    case kSpread:
+      ok = parseNumber(a, d) && (d == 0 || d == 1);
+      cfg.policy.spread = d == 1;
       break;
     case kMigrate: ok = parseNumber(a, cfg.migrateUsPerPage) && cfg.migrateUsPerPage >= 0; break;
     case kPolicies: {

@@ -32,6 +32,7 @@ extern "C" {
 
 namespace htier::sim {
 
+
 Policy::Policy(std::string name, const PolicyConfig& cfg)
     : cfg_(cfg), name_(std::move(name)), fast_(cfg.pages, 0) {
   if (cfg.initial == Initial::FastFirst) {
@@ -106,6 +107,7 @@ class Htier : public Policy {
     verified_.resize(2);
     keysUp_.resize(cfg.batchPages);
     keysDown_.resize(cfg.batchPages);
+    period_ = std::max(cfg.pebsBasePeriod, static_cast<double>(HTIER_PEBS_INITIAL_PERIOD));
     windowUs_ = cfg.abitWindowMs > 0 ? cfg.abitWindowMs * 1000 : 50000;  // htier_abit_start
     maxIntervalEpochs_ = std::max<uint32_t>(
         1, static_cast<uint32_t>(cfg.scanMaxMs / cfg.epochMs + 0.5));
@@ -118,9 +120,20 @@ class Htier : public Policy {
   void after(const Signals& s) override {
     // Time since the previous round, in epochs (a single walk sees it all).
     sinceRound_++;
-    if (sampler_ == Sampler::Pebs)
-      for (uint64_t page = 0; page < cfg_.pages; page++)
-        pending_[page] += s.pebs[page];
+    if (sampler_ == Sampler::Pebs) {
+      // Samples drawn at the simulator's period, thinned to the tuned one.
+      const double keep = cfg_.pebsCpuPermil ? cfg_.pebsBasePeriod / period_ : 1.0;
+      for (uint64_t page = 0; page < cfg_.pages; page++) {
+        uint32_t n = s.pebs[page];
+        if (keep < 1.0) {
+          uint32_t kept = 0;
+          for (uint32_t i = 0; i < n; i++)
+            kept += unit() < keep;
+          n = kept;
+        }
+        pending_[page] += n;
+      }
+    }
     if (sinceRound_ < intervalEpochs_)
       return;  // backed off: no round in this epoch
     round(s.epoch);
@@ -128,12 +141,17 @@ class Htier : public Policy {
   }
 
   std::string detail() const override {
-    char buf[160];
-    std::snprintf(buf, sizeof(buf),
-                  "rounds %llu, mean window %.1f ms, mean period %.0f ms",
-                  static_cast<unsigned long long>(rounds_),
-                  rounds_ ? windowSumMs_ / rounds_ : 0,
-                  rounds_ ? periodSumEpochs_ * cfg_.epochMs / rounds_ : 0);
+    char buf[240];
+    int n = std::snprintf(buf, sizeof(buf),
+                          "rounds %llu, mean window %.1f ms, mean period %.0f ms",
+                          static_cast<unsigned long long>(rounds_),
+                          rounds_ ? windowSumMs_ / rounds_ : 0,
+                          rounds_ ? periodSumEpochs_ * cfg_.epochMs / rounds_ : 0);
+    if (sampler_ == Sampler::Pebs && n > 0 && static_cast<size_t>(n) < sizeof(buf))
+      std::snprintf(buf + n, sizeof(buf) - n,
+                    ", mean sample period %.0f, regions spread %llu",
+                    cfg_.pebsCpuPermil && rounds_ ? periodSum_ / rounds_ : cfg_.pebsBasePeriod,
+                    static_cast<unsigned long long>(table_.nr_spread));
     return buf;
   }
 
@@ -159,11 +177,35 @@ class Htier : public Policy {
     if (sampler_ != Sampler::Pebs)
       windowSumMs_ += span * cfg_.epochMs;
     uint64_t young = 0, samples = 0, samplesSlow = 0, slowPages = 0;
+    spread_.weight = HTIER_PEBS_SAMPLE_HEAT;
+    spread_.horizon = 2 * cfg_.coolEveryEpochs;
+    spread_.floor_heat = 1u << (minPromoteBin() - 1);
+    spread_.mean_x1024 = lastMeanX1024_;
     for (uint64_t page = 0; page < cfg_.pages; page++) {
       uint32_t seen;
       if (sampler_ == Sampler::Pebs) {
         seen = pending_[page];
         pending_[page] = 0;
+        // The module: a residency walk records the page, the drained
+        // samples add heat (htier_pebs_record), the walk's region visit
+        // spreads the region's samples (below).
+        samples += seen;
+        samplesSlow += onFast(page) ? 0 : seen;
+        slowPages += !onFast(page);
+        young += seen != 0;
+        htier_table_record(&table_, htier_key(1, page), 0,
+                           onFast(page) ? HTIER_TIER_FAST : HTIER_TIER_SLOW, 0);
+        enum htier_tier tier;
+        if (seen)
+          htier_table_add_heat(&table_, htier_key(1, page),
+                               seen * HTIER_PEBS_SAMPLE_HEAT, &tier);
+        if (cfg_.spread &&
+            (page % HTIER_REGION_PAGES == HTIER_REGION_PAGES - 1 || page + 1 == cfg_.pages)) {
+          auto* r = htier_table_region(&table_, htier_key(1, page), false);
+          if (r)
+            htier_region_spread(&table_, r, &spread_);
+        }
+        continue;
       } else if (sampler_ == Sampler::Single && span == 1.0) {
         seen = e.accessed[page];  // the epoch's own accessed bit
       } else {
@@ -183,6 +225,19 @@ class Htier : public Policy {
     }
     if (ageLeft_)
       ageLeft_--;
+    if (sampler_ == Sampler::Pebs && cfg_.pebsCpuPermil) {
+      htier_pebs_budget b{};
+      b.samples = samples;
+      b.elapsed_ns = static_cast<uint64_t>(intervalEpochs_ * cfg_.epochMs * 1e6);
+      b.nr_cpus = cfg_.cpus;
+      b.cpu_permil = cfg_.pebsCpuPermil;
+      b.need = htier_pebs_need(cfg_.capacityPages);
+      period_ = htier_pebs_period_step(static_cast<uint32_t>(period_), &b,
+                                       static_cast<uint32_t>(std::ceil(cfg_.pebsBasePeriod)));
+      periodSum_ += period_;
+    }
+    if (table_.nr_used)
+      lastMeanX1024_ = static_cast<uint32_t>(samples * 1024 / table_.nr_used);
     if (sampler_ == Sampler::Window)
       tune(young, roundUs);
     if (cfg_.coolByTime) {
@@ -205,7 +260,9 @@ class Htier : public Policy {
     params.quota_pages = cfg_.capacityPages;
     params.max_promote = cfg_.batchPages;
     params.max_demote = cfg_.batchPages;
-    params.min_promote_bin = cfg_.minPromoteBin;
+    // PEBS heat counts eighths of a sample (HTIER_PEBS_SAMPLE_HEAT): the
+    // same floor in samples is HTIER_PEBS_SAMPLE_SHIFT bins higher.
+    params.min_promote_bin = minPromoteBin();
     params.exchange_gap = cfg_.exchangeGap;
     params.exchange_top_permil = cfg_.exchangeTopPermil;
     params.exchange_recent = cfg_.exchangeRecent && sampler_ != Sampler::Pebs;
@@ -236,6 +293,10 @@ class Htier : public Policy {
       move(keysDown_[i], false);
     for (uint32_t i = 0; i < sel.nr_promote_keys; i++)
       move(keysUp_[i], true);
+  }
+
+  uint32_t minPromoteBin() const {
+    return cfg_.minPromoteBin + (sampler_ == Sampler::Pebs ? HTIER_PEBS_SAMPLE_SHIFT : 0);
   }
 
   // htier_abit_tune (guest-kmod/sample_abit.c), in microseconds.
@@ -280,7 +341,11 @@ class Htier : public Policy {
   uint32_t intervalEpochs_ = 1, maxIntervalEpochs_ = 1, sinceRound_ = 0;
   uint32_t coolDebt_ = 0;
   uint32_t ageLeft_ = 0;  // rounds left that age unused pages
-  htier_shift shift_{};  // the shift detector (slow vs fast samples per page)
+  htier_shift shift_{};
+  htier_spread_params spread_{};
+  uint32_t lastMeanX1024_ = 0;  // samples per tracked page, last round
+  double period_ = 0;  // htier-pebs: the tuned sample period
+  double periodSum_ = 0;  // the shift detector (slow vs fast samples per page)
   uint64_t rounds_ = 0;
   double windowSumMs_ = 0, periodSumEpochs_ = 0;
 };

@@ -119,6 +119,9 @@ void writeJson(std::ostream& out, const SimResult& r, const SimConfig& cfg) {
       << ",\"cool_by_time\":" << (cfg.policy.coolByTime ? "true" : "false")
       << ",\"age_rounds\":" << cfg.policy.ageRounds
       << ",\"pebs_jump_cool\":" << cfg.policy.pebsJumpCool
+      << ",\"spread\":" << (cfg.policy.spread ? "true" : "false")
+      << ",\"pebs_cpu_permil\":" << cfg.policy.pebsCpuPermil
+      << ",\"cpus\":" << cfg.policy.cpus
       << ",\"migrate_us_per_page\":" << num(cfg.migrateUsPerPage) << ",\"latencies\":[";
   for (size_t i = 0; i < cfg.latencies.size(); i++)
     out << (i ? "," : "") << "{\"name\":" << jsonString(cfg.latencies[i].name)

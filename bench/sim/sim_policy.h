@@ -46,6 +46,21 @@ struct PolicyConfig {
   // at the jump (pebsJumpCool; 0: off).
   uint32_t ageRounds = 4;
   uint32_t pebsJumpCool = 3;
+  // htier-pebs: a region whose samples fall evenly ranks its pages at
+  // least at their 256 KiB block's mean (htier_region_spread, the
+  // module's; false: each page by its own samples only).
+  bool spread = true;
+  // htier-pebs's sample period, tuned every round as the module tunes it
+  // (htier_pebs_period_step): the most samples pebsCpuPermil of each of
+  // `cpus` CPUs pays for (HTIER_PEBS_SAMPLE_COST_NS a sample), no more
+  // than the ranking needs, from HTIER_PEBS_INITIAL_PERIOD and never below
+  // the simulator's own draw period (pebsBasePeriod, --pebs-period: the
+  // module's pebs_sample_period, 199 by default); samples drawn at that
+  // period are thinned to the tuned one.  pebsCpuPermil 0: every drawn
+  // sample.
+  double pebsBasePeriod = 199;
+  uint32_t pebsCpuPermil = 10;
+  uint32_t cpus = 1;
   uint32_t tppWindowEpochs = 2;  // TPP: re-access within this many epochs
   Initial initial = Initial::Slow;
 };

@@ -123,6 +123,7 @@ TEST(Simulator, AgingAfterAShiftFollowsTheNewHotSetSooner) {
         cfg.policy.capacityPages = (128ULL << 20) / 4096;
         cfg.policy.ageRounds = age ? 4 : 0;
         cfg.policy.pebsJumpCool = age ? 3 : 0;
+        cfg.policy.pebsCpuPermil = 0;  // every drawn sample: aging alone
         cfg.policies = {policy};
         SimResult r = simulate(src, cfg);
         ASSERT_EQ(r.policies.size(), 1u);
@@ -135,6 +136,47 @@ TEST(Simulator, AgingAfterAShiftFollowsTheNewHotSetSooner) {
           << with.t90AfterShiftS << " s against " << without.t90AfterShiftS;
       EXPECT_GT(with.hitShare(), without.hitShare());
       EXPECT_LE(with.steadyMovedPerS, without.steadyMovedPerS * 1.1 + 1);
+    }
+  }
+}
+
+// htier_region_spread(): at the module's PEBS budget (1% of the CPU, a
+// fraction of a sample per hot page per round), a contiguous hot set is
+// ranked from its ranges' samples and placed within seconds, where each
+// page's own count leaves it on slow; on a scattered hot set (no even
+// range) the spread changes nothing.  The bench's models, both rates.
+TEST(Simulator, SpreadRanksAContiguousHotSetAtTheBudget) {
+  for (double rate : {2e6, 1e8}) {
+    for (Model model : {Model::Hotset, Model::Scattered}) {
+      SCOPED_TRACE(std::string(modelName(model)) + " at " + std::to_string(rate));
+      ModelParams mp;
+      mp.model = model;
+      mp.sizeBytes = 512ULL << 20;
+      mp.hotBytes = 64ULL << 20;
+      mp.updatesPerSecond = rate;
+      mp.epochMs = 500;
+      mp.durationS = 30;
+      PolicyResult with, without;
+      for (bool spread : {true, false}) {
+        ModelSource src(mp);
+        SimConfig cfg;
+        cfg.epochMs = 500;
+        cfg.policy.capacityPages = (128ULL << 20) / 4096;
+        cfg.policy.spread = spread;
+        cfg.policies = {"htier-pebs"};
+        SimResult r = simulate(src, cfg);
+        ASSERT_EQ(r.policies.size(), 1u);
+        (spread ? with : without) = r.policies[0];
+      }
+      if (model == Model::Hotset) {
+        EXPECT_GT(with.hitShare(), 0.4);
+        EXPECT_GT(with.hitShare(), 3 * without.hitShare());
+        EXPECT_GE(with.t90S, 0) << "the hot set never reached 90% on fast";
+        EXPECT_LE(with.t90S, 12.0);
+      } else {
+        EXPECT_NEAR(with.hitShare(), without.hitShare(), 0.02);
+        EXPECT_LE(with.promoted, without.promoted * 1.1 + 100);
+      }
     }
   }
 }

@@ -38,6 +38,7 @@ SimResult simulate(AccessSource& source, const SimConfig& cfg) {
   PolicyConfig pc = cfg.policy;
   pc.pages = source.pages();
   pc.epochMs = cfg.epochMs;
+  pc.pebsBasePeriod = cfg.pebsPeriod;
   std::vector<std::unique_ptr<Policy>> policies;
   for (const auto& name : cfg.policies.empty() ? policyNames() : cfg.policies)
     policies.push_back(makePolicy(name, pc));
