@@ -135,6 +135,12 @@ struct htier_stats {
 	u64 histogram[HTIER_NR_BINS];
 };
 
+/* Can pages be allocated on @nid now (online, with memory)? */
+static inline bool htier_node_has_memory(int nid)
+{
+	return node_online(nid) && node_state(nid, N_MEMORY);
+}
+
 struct htier_ctx {
 	/* Serialises settings writes; held briefly (never across a round). */
 	struct mutex lock;
@@ -197,6 +203,8 @@ struct htier_ctx {
 	u64 fast_free_unusable;		/* of them, what the allocator refused */
 	u32 permil_now;			/* this round's budget */
 	u64 quota_pages_now;	/* last round's quota: quota_bytes or capacity */
+	/* A tier's nodes have no memory now (htier_tiers_have_memory()). */
+	bool fast_nodes_gone, slow_nodes_gone;
 	/* PEBS: how the residency walk spreads evenly sampled regions. */
 	struct htier_spread_params spread;
 	u64 *promote_keys, *demote_keys;

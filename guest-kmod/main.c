@@ -231,6 +231,51 @@ int htier_select_sampler(struct htier_ctx *ctx, enum htier_sampler_id id)
 }
 
 /*
+ * Node lists are checked when written, but a node may lose its memory later
+ * (a virtio-mem device or a DIMM unplugged, every block offlined), and a
+ * node without memory may be taken offline: an __GFP_THISNODE allocation
+ * there fails, or, on an offline node, warns with a stack dump each time.
+ * So each round looks again: while a tier has no node with memory, no page
+ * is moved (the pages stay where they are, as with enabled = 0), and the
+ * module says so once when that starts and once when it ends.
+ */
+static bool htier_tier_has_memory(const nodemask_t *nodes)
+{
+	int nid;
+
+	for_each_node_mask(nid, *nodes)
+		if (htier_node_has_memory(nid))
+			return true;
+	return false;
+}
+
+static bool htier_tiers_have_memory(struct htier_ctx *ctx)
+{
+	bool fast = htier_tier_has_memory(&ctx->cur.fast_nodes);
+	bool slow = htier_tier_has_memory(&ctx->cur.slow_nodes);
+
+	if (!fast != ctx->fast_nodes_gone) {
+		ctx->fast_nodes_gone = !fast;
+		if (!fast)
+			pr_warn("fast nodes %*pbl have no memory: no pages are moved until they do\n",
+				nodemask_pr_args(&ctx->cur.fast_nodes));
+		else
+			pr_info("fast nodes %*pbl have memory again\n",
+				nodemask_pr_args(&ctx->cur.fast_nodes));
+	}
+	if (!slow != ctx->slow_nodes_gone) {
+		ctx->slow_nodes_gone = !slow;
+		if (!slow)
+			pr_warn("slow nodes %*pbl have no memory: no pages are moved until they do\n",
+				nodemask_pr_args(&ctx->cur.slow_nodes));
+		else
+			pr_info("slow nodes %*pbl have memory again\n",
+				nodemask_pr_args(&ctx->cur.slow_nodes));
+	}
+	return fast && slow;
+}
+
+/*
  * Fast capacity for managed pages: what they hold plus what is free, of
  * the free pages a promotion's allocation may take.  A zone keeps twice
  * its high watermark, and what it reserves against allocations that
@@ -244,8 +289,12 @@ static u64 htier_fast_capacity_pages(struct htier_ctx *ctx, u64 managed_fast)
 	int nid;
 
 	for_each_node_mask(nid, ctx->cur.fast_nodes) {
-		pg_data_t *pgdat = NODE_DATA(nid);
+		pg_data_t *pgdat;
 		int z;
+
+		if (!htier_node_has_memory(nid))
+			continue;
+		pgdat = NODE_DATA(nid);
 
 		for (z = 0; z <= top; z++) {
 			struct zone *zone = &pgdat->node_zones[z];
@@ -582,7 +631,7 @@ static void htier_round(struct htier_ctx *ctx)
 	ctx->quota_pages_now = params.quota_pages;
 	params.max_promote = htier_round_budget(ctx);
 	params.max_demote = params.max_promote;
-	if (nodes_empty(ctx->cur.slow_nodes) || nodes_empty(ctx->cur.fast_nodes))
+	if (!htier_tiers_have_memory(ctx))
 		params.max_promote = params.max_demote = 0;
 	/* Every page is recorded at every sample by the accessed-bit walk. */
 	params.exchange_recent = ctx->ops->samples_by_walk;

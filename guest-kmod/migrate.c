@@ -93,6 +93,9 @@ static struct page *htier_alloc_target(struct htier_move *mv)
 		nid = next_node_in(nid, *mv->target_nodes);
 		if (nid >= MAX_NUMNODES)
 			return NULL;
+		/* Its memory went since the round began: not there. */
+		if (!htier_node_has_memory(nid))
+			continue;
 		page = alloc_pages_node(nid, gfp, 0);
 		if (page) {
 			mv->next_nid = nid;

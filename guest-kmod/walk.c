@@ -82,6 +82,10 @@ static bool htier_vma_anon(struct vm_area_struct *vma)
  * policy that does not allow every fast and slow node — the VMA's
  * (mbind()), or the process's (set_mempolicy(), its cpuset's mems; see
  * htier_scope_note()).  MPOL_DEFAULT and MPOL_LOCAL allow any node.
+ * Only the tiers' nodes with memory count: a cpuset's mems follow the
+ * memory nodes, so while a node has lost its memory (unplugged) it is in
+ * no task's mems, and that is not the user's choice; the pages stay
+ * tracked, and none moves until the node is back (htier_tiers_have_memory()).
  */
 bool htier_vma_movable(const struct htier_ctx *ctx, const struct htier_mm *ms,
 		       struct vm_area_struct *vma)
@@ -92,6 +96,7 @@ bool htier_vma_movable(const struct htier_ctx *ctx, const struct htier_mm *ms,
 	if (vma->vm_flags & VM_LOCKED)
 		return false;
 	nodes_or(tiers, ctx->cur.fast_nodes, ctx->cur.slow_nodes);
+	nodes_and(tiers, tiers, node_states[N_MEMORY]);
 	if (!nodes_subset(tiers, ms->allowed))
 		return false;
 	return !pol || pol->mode == MPOL_DEFAULT || pol->mode == MPOL_LOCAL ||

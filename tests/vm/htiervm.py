@@ -110,7 +110,8 @@ def die_with_parent():
 
 
 class Guest:
-    """One QEMU guest.  Sizes in MiB."""
+    """One QEMU guest.  Sizes in MiB; slow_mb=0: node 1 has no boot memory
+    (only what a slow virtio-mem device plugs)."""
 
     def __init__(self, name="htier-guest", fast_mb=512, slow_mb=512,
                  vcpus=2, run=None, initramfs=None, append="",
@@ -164,9 +165,14 @@ class Guest:
                "-kernel", os.path.join(GUEST_ROOT, "vmlinuz"),
                "-initrd", self.initramfs, "-append", cmdline,
                "-object", "memory-backend-ram,id=m0,size=%dM" % self.fast_mb,
-               "-object", "memory-backend-ram,id=m1,size=%dM" % self.slow_mb,
-               "-numa", "node,nodeid=0,cpus=0-%d,memdev=m0" % (self.vcpus - 1),
-               "-numa", "node,nodeid=1,memdev=m1"]
+               "-numa", "node,nodeid=0,cpus=0-%d,memdev=m0" % (self.vcpus - 1)]
+        if self.slow_mb:
+            cmd += ["-object", "memory-backend-ram,id=m1,size=%dM" % self.slow_mb,
+                    "-numa", "node,nodeid=1,memdev=m1"]
+        else:
+            # Node 1 without boot memory: what a slow virtio-mem device
+            # (vs0) plugs is all it has.
+            cmd += ["-numa", "node,nodeid=1"]
         if self.fast_vmem_mb:
             cmd += ["-object", "memory-backend-ram,id=vmem0,size=%dM"
                     % self.fast_vmem_mb,
