@@ -25,7 +25,10 @@ DEB_OUT     ?= $(BUILD)/deb
 export KVER KVERS KDIR CACHE GUEST_ROOT BUILD VERSION DEB_OUT
 
 # prometheus-cpp-dev: htier-provisiond's metrics endpoint; prometheus:
-# promtool, which the tests lint the metrics with.
+# promtool, which the tests lint the metrics with.  libvirt-dev, libxml2-dev:
+# its libvirt backend; libvirt-daemon, -driver-qemu, -clients: the libvirtd
+# that tests/vm/e2e_libvirt.py runs (scripts/deps.sh adds the libvirt-qemu
+# user libvirtd wants).
 DEB_PACKAGES := build-essential cmake pkg-config git python3 \
 	$(addprefix linux-headers-,$(KVERS)) kmod cpio zstd xz-utils \
 	qemu-system-x86 qemu-utils busybox-static \
@@ -33,7 +36,8 @@ DEB_PACKAGES := build-essential cmake pkg-config git python3 \
 	libbpf-dev bpftool clang llvm libclang-rt-dev libpfm4-dev gnuplot-nox \
 	linux-source-6.1 linux-libc-dev libc6-dev file libelf-dev zlib1g-dev libbenchmark-dev \
 	dpkg-dev debhelper dh-dkms dkms lintian libsystemd-dev systemd help2man \
-	prometheus-cpp-dev prometheus
+	prometheus-cpp-dev prometheus \
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev libxml2-dev
 
 .PHONY: all deps guest-kernel kmod userspace workloads selftests bpf test unit-test vm-test \
 	pkg-test bench demo deb dkms clean

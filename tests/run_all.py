@@ -5,8 +5,9 @@ Suites:
   unit  - CTest (GoogleTest units of the core, the provisioner, the tools,
           and the provisioner's tests against real paused QEMU processes)
   vm    - the kselftests inside a QEMU guest (tests/selftests/htier), and
-          the end-to-end tests in tests/vm/e2e_*.py (real guests, QMP,
-          virtio-mem, the agent and the provisioner), on every pinned guest
+          the end-to-end tests in tests/vm/e2e_*.py (real guests, QMP or
+          a libvirtd of the test's own, virtio-mem, the agent and the
+          provisioner), on every pinned guest
           kernel ($KVERS, guest-kmod/KERNELS): test names start with the
           kernel ("6.12 abi_test: ...").  E2E_ONE_KERNEL lists the e2e tests
           that run on the first kernel only.
@@ -71,8 +72,8 @@ def run_unit(t):
 TAP_LINE = re.compile(r"^(not ok|ok) \d+ (.*)$")
 
 
-# The provisioner's e2e test exercises the host side: one kernel is enough.
-E2E_ONE_KERNEL = ("e2e_provisioner.py",)
+# The provisioner's e2e tests exercise the host side: one kernel is enough.
+E2E_ONE_KERNEL = ("e2e_provisioner.py", "e2e_libvirt.py")
 
 
 def parse_tap(lines, t, prefix=""):

@@ -15,12 +15,28 @@
 
 namespace htier {
 
+// How the provisioner reaches a VM's virtio-mem devices: "backend".
+enum class Backend {
+  kQmp,      // its own QMP socket, and a guest-link socket, per VM
+  kLibvirt,  // a libvirt domain (libvirt/LibvirtVmControl.h)
+};
+
+const char* backendName(Backend b);
+
+constexpr const char* kDefaultLibvirtUri = "qemu:///system";
+
 struct VmConfig {
   std::string name;
+  Backend backend = Backend::kQmp;
+  // backend "qmp":
   std::string qmpPath;      // "qmp": the VM's QMP unix socket
   std::string channelPath;  // "channel": host end of org.htier.0
   std::string fastDevice;   // virtio-mem device id on the fast node
   std::optional<std::string> slowDevice;
+  // backend "libvirt": the devices (by guest node) and the channel are
+  // found in the domain's XML.
+  std::string domain;       // "domain": the libvirt domain's name
+  std::string libvirtUri;   // "uri", default qemu:///system
   uint64_t minFastBytes = 0;
   uint64_t maxFastBytes = 0;
   double weight = 1.0;

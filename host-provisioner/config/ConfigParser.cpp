@@ -169,6 +169,51 @@ void checkAligned(ObjectReader& r, const std::string& key, uint64_t v,
                      std::to_string(block) + "), got " + std::to_string(v));
 }
 
+// The backend and the keys that say where the VM is: "qmp", "channel",
+// "fast_device", "slow_device" for QMP; "domain" and "uri" for libvirt.
+// The keys of the other backend are errors, not ignored: a config that
+// names both is unclear about what it means.
+void readBackend(ObjectReader& r, VmConfig& vm) {
+  std::string backend = backendName(Backend::kQmp);
+  if (r.readString("backend", false, backend)) {
+    if (backend == backendName(Backend::kLibvirt))
+      vm.backend = Backend::kLibvirt;
+    else if (backend != backendName(Backend::kQmp))
+      r.error("backend", "unknown backend '" + backend +
+                             "' (known: qmp, libvirt)");
+  }
+  if (vm.backend == Backend::kLibvirt) {
+    for (const char* key : {"qmp", "channel", "fast_device", "slow_device"})
+      if (r.find(key, false))
+        r.error(key,
+                "not used with backend 'libvirt': the devices (by guest "
+                "node) and the org.htier.0 channel are found in the domain's "
+                "XML");
+    if (r.readString("domain", true, vm.domain) && vm.domain.size() > 255)
+      r.error("domain", "longer than 255 bytes");
+    vm.libvirtUri = kDefaultLibvirtUri;
+    if (r.readString("uri", false, vm.libvirtUri) &&
+        vm.libvirtUri.find(":/") == std::string::npos)
+      r.error("uri", "'" + vm.libvirtUri +
+                         "' is not a libvirt URI (e.g. qemu:///system)");
+    return;
+  }
+  for (const char* key : {"domain", "uri"})
+    if (r.find(key, false))
+      r.error(key, "only used with \"backend\": \"libvirt\"");
+  if (r.readString("qmp", true, vm.qmpPath))
+    checkSocketPath(r, "qmp", vm.qmpPath);
+  if (r.readString("channel", true, vm.channelPath))
+    checkSocketPath(r, "channel", vm.channelPath);
+  r.readString("fast_device", true, vm.fastDevice);
+  std::string slow;
+  if (r.readString("slow_device", false, slow)) {
+    vm.slowDevice = slow;
+    if (slow == vm.fastDevice)
+      r.error("slow_device", "must differ from fast_device ('" + slow + "')");
+  }
+}
+
 void parseVm(const json& j, size_t idx, const Config& cfg,
              ConfigParseResult& out) {
   std::string path = "vms[" + std::to_string(idx) + "]";
@@ -182,17 +227,10 @@ void parseVm(const json& j, size_t idx, const Config& cfg,
   if (r.readString("name", true, vm.name) && !validName(vm.name))
     r.error("name",
             "'" + vm.name + "' must be 1-64 characters of [A-Za-z0-9._-]");
-  if (r.readString("qmp", true, vm.qmpPath))
-    checkSocketPath(r, "qmp", vm.qmpPath);
-  if (r.readString("channel", true, vm.channelPath))
-    checkSocketPath(r, "channel", vm.channelPath);
-  r.readString("fast_device", true, vm.fastDevice);
-  std::string slow;
-  if (r.readString("slow_device", false, slow)) {
-    vm.slowDevice = slow;
-    if (slow == vm.fastDevice)
-      r.error("slow_device", "must differ from fast_device ('" + slow + "')");
-  }
+  readBackend(r, vm);
+  bool knowsSlowDevice = vm.slowDevice.has_value();
+  if (vm.backend == Backend::kLibvirt)
+    knowsSlowDevice = true;  // the domain's node-1 device, if it has one
   bool haveMin = r.readBytes("min_fast_bytes", false, vm.minFastBytes);
   bool haveMax = r.readBytes("max_fast_bytes", true, vm.maxFastBytes);
   if (haveMin) {
@@ -223,7 +261,7 @@ void parseVm(const json& j, size_t idx, const Config& cfg,
   uint64_t total = 0;
   if (r.readBytes("total_bytes", false, total)) {
     vm.totalBytes = total;
-    if (!vm.slowDevice)
+    if (!knowsSlowDevice)
       r.error("total_bytes", "only meaningful with a slow_device");
     else if (haveMax && total < vm.maxFastBytes)
       r.error("total_bytes", "must be at least max_fast_bytes (" +
@@ -322,6 +360,16 @@ void checkGuaranteesFit(const Config& cfg, ConfigParseResult& out) {
 
 }  // namespace
 
+const char* backendName(Backend b) {
+  switch (b) {
+    case Backend::kQmp:
+      return "qmp";
+    case Backend::kLibvirt:
+      return "libvirt";
+  }
+  return "?";
+}
+
 ConfigParseResult parseConfig(const std::string& text,
                               const std::vector<std::string>& knownPolicies) {
   ConfigParseResult out;
@@ -409,6 +457,13 @@ ConfigParseResult parseConfig(const std::string& text,
 
   checkUnique(
       cfg.vms, "name", [](const VmConfig& v) { return v.name; }, out);
+  // Two entries for one domain would drive the same devices twice.
+  checkUnique(
+      cfg.vms, "domain",
+      [](const VmConfig& v) {
+        return v.domain.empty() ? v.domain : v.libvirtUri + " " + v.domain;
+      },
+      out);
   checkSocketPathsDistinct(cfg, out);
   checkGuaranteesFit(cfg, out);
   return out;

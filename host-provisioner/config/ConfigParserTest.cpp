@@ -243,6 +243,110 @@ INSTANTIATE_TEST_SUITE_P(
                 "vms[0].min_fast_bytes", "at most"}),
     [](const auto& info) { return info.param.name; });
 
+// A libvirt VM: "domain" (and "uri") instead of "qmp", "channel" and the
+// device ids, which its domain XML gives.
+json libvirtVm() {
+  return json::parse(R"({"name": "vm-l", "backend": "libvirt",
+    "domain": "guest-1", "min_fast_bytes": 268435456,
+    "max_fast_bytes": 1073741824, "total_bytes": 2147483648})");
+}
+
+TEST(ConfigParser, LibvirtBackendTakesADomainAndAUri) {
+  json j = validConfig();
+  j["vms"].push_back(libvirtVm());
+  json withUri = libvirtVm();
+  withUri["name"] = "vm-m";
+  withUri["uri"] = "qemu:///system?socket=/tmp/t/libvirt-sock";
+  j["vms"].push_back(withUri);
+  auto r = parse(j);
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_TRUE(r.warnings.empty());
+  const auto& vms = r.config.vms;
+  ASSERT_EQ(vms.size(), 4u);
+  EXPECT_EQ(vms[0].backend, Backend::kQmp);  // the default
+  EXPECT_EQ(vms[2].backend, Backend::kLibvirt);
+  EXPECT_EQ(vms[2].domain, "guest-1");
+  EXPECT_EQ(vms[2].libvirtUri, "qemu:///system");
+  EXPECT_TRUE(vms[2].qmpPath.empty());
+  EXPECT_TRUE(vms[2].fastDevice.empty());
+  EXPECT_EQ(vms[2].totalBytes, 2147483648u);  // for its node-1 device
+  EXPECT_EQ(vms[3].libvirtUri, "qemu:///system?socket=/tmp/t/libvirt-sock");
+  json qmp = validConfig();
+  qmp["vms"][0]["backend"] = "qmp";
+  EXPECT_TRUE(parse(qmp).ok()) << dump(parse(qmp));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Libvirt, ConfigErrors,
+    ::testing::Values(
+        BadCase{"UnknownBackend",
+                [](json& j) { j["vms"][0]["backend"] = "xen"; },
+                "vms[0].backend", "unknown backend 'xen' (known: qmp, libvirt)"},
+        BadCase{"BackendNotAString",
+                [](json& j) { j["vms"][0]["backend"] = 1; },
+                "vms[0].backend", "must be a string"},
+        BadCase{"NoDomain",
+                [](json& j) {
+                  json vm = libvirtVm();
+                  vm.erase("domain");
+                  j["vms"].push_back(vm);
+                },
+                "vms[2].domain", "missing"},
+        BadCase{"QmpWithLibvirt",
+                [](json& j) {
+                  json vm = libvirtVm();
+                  vm["qmp"] = "/run/x.qmp";
+                  j["vms"].push_back(vm);
+                },
+                "vms[2].qmp", "not used with backend 'libvirt'"},
+        BadCase{"ChannelWithLibvirt",
+                [](json& j) {
+                  json vm = libvirtVm();
+                  vm["channel"] = "/run/x.sock";
+                  j["vms"].push_back(vm);
+                },
+                "vms[2].channel", "found in the domain's XML"},
+        BadCase{"FastDeviceWithLibvirt",
+                [](json& j) {
+                  json vm = libvirtVm();
+                  vm["fast_device"] = "virtiomem0";
+                  j["vms"].push_back(vm);
+                },
+                "vms[2].fast_device", "not used with backend 'libvirt'"},
+        BadCase{"DomainWithQmp",
+                [](json& j) { j["vms"][0]["domain"] = "guest-1"; },
+                "vms[0].domain", "only used with \"backend\": \"libvirt\""},
+        BadCase{"UriWithQmp",
+                [](json& j) { j["vms"][0]["uri"] = "qemu:///system"; },
+                "vms[0].uri", "only used with"},
+        BadCase{"NotAUri",
+                [](json& j) {
+                  json vm = libvirtVm();
+                  vm["uri"] = "/run/libvirt/libvirt-sock";
+                  j["vms"].push_back(vm);
+                },
+                "vms[2].uri", "not a libvirt URI"},
+        BadCase{"SameDomainTwice",
+                [](json& j) {
+                  j["vms"].push_back(libvirtVm());
+                  json again = libvirtVm();
+                  again["name"] = "vm-l2";
+                  j["vms"].push_back(again);
+                },
+                "vms[3].domain", "already used by vms[2]"}),
+    [](const auto& info) { return info.param.name; });
+
+// The same domain name under two libvirt URIs is two domains.
+TEST(ConfigParser, SameDomainOnTwoHostsIsFine) {
+  json j = validConfig();
+  json a = libvirtVm(), b = libvirtVm();
+  b["name"] = "vm-l2";
+  b["uri"] = "qemu+ssh://other/system";
+  j["vms"].push_back(a);
+  j["vms"].push_back(b);
+  EXPECT_TRUE(parse(j).ok()) << dump(parse(j));
+}
+
 TEST(ConfigParser, ReportsEveryErrorNotJustTheFirst) {
   json j = validConfig();
   j["policy"] = "nope";

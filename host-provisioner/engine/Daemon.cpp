@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "engine/Engine.h"
+#include "libvirt/LibvirtVmControl.h"
 #include "policy/PolicyRegistry.h"
 #include "qmp/QmpTransport.h"
 #include "status/Metrics.h"
@@ -43,16 +44,21 @@ std::string statusLine(const EngineStatus& s) {
 std::vector<VmPorts> makeDaemonPorts(const Config& cfg) {
   std::vector<VmPorts> ports;
   for (const auto& vm : cfg.vms) {
-    auto client = std::make_unique<QmpClient>(makeUnixQmpTransport(vm.qmpPath),
-                                              cfg.qmpTimeoutMs);
+    std::unique_ptr<VmControl> control;
+    if (vm.backend == Backend::kLibvirt)
+      control = std::make_unique<LibvirtVmControl>(vm.libvirtUri, vm.domain,
+                                                   cfg.qmpTimeoutMs);
+    else
+      control = std::make_unique<QmpVmControl>(std::make_unique<QmpClient>(
+          makeUnixQmpTransport(vm.qmpPath), cfg.qmpTimeoutMs));
     // Bounds a guest's claims: it cannot hold more than all of its devices
     // and a generous allowance for boot memory.
     uint64_t maxMemory = vm.fastBaseBytes + vm.maxFastBytes +
                          vm.totalBytes.value_or(vm.maxFastBytes) + 1024 * kGiB;
-    ports.push_back(
-        {runOnThread(vm.name,
-                     std::make_unique<QmpVmControl>(std::move(client))),
-         std::make_unique<GuestLink>(vm.name, vm.channelPath, maxMemory)});
+    // A libvirt VM's channel path comes from its domain XML at adoption.
+    ports.push_back({runOnThread(vm.name, std::move(control)),
+                     std::make_unique<GuestLink>(vm.name, vm.channelPath,
+                                                 maxMemory)});
   }
   return ports;
 }

@@ -14,8 +14,8 @@ namespace htier {
 
 int runDaemon(const Config& cfg);
 
-// The real ports of every configured VM: QMP over its unix socket, the
-// guest link on its channel.  runDaemon() drives an Engine over these; a
+// The real ports of every configured VM: QMP over its unix socket or its
+// libvirt domain, the guest link on its channel.  runDaemon() drives an Engine over these; a
 // test can too, against scripted peers on the configured paths.
 std::vector<VmPorts> makeDaemonPorts(const Config& cfg);
 

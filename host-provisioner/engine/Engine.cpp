@@ -225,27 +225,47 @@ void Engine::maintainQmp(VmRuntime& vm, Millis now) {
   if (vm.qmpJobs > 0 || now < vm.nextConnectMs)
     return;
   vm.nextConnectMs = now + kQmpRetryMs;
-  std::string fastId = vm.fast.id;
-  std::optional<std::string> slowId;
-  if (vm.slow)
-    slowId = vm.slow->id;
-  (void)submit(vm, [this, &vm, fastId, slowId](VmControl& c) {
+  VmDevices configured{vm.cfg.fastDevice, vm.cfg.slowDevice, std::nullopt};
+  (void)submit(vm, [this, &vm, configured](VmControl& c) {
     Status st = c.connect();
+    std::optional<Maybe<VmDevices>> found;
     std::optional<Maybe<DeviceInfo>> fast, slow;
     if (st) {
-      fast = c.describe(fastId);
-      if (*fast && slowId)
-        slow = c.describe(*slowId);
+      found = c.findDevices(configured);
+      if (*found) {
+        fast = c.describe((*found)->fast);
+        if (*fast && (*found)->slow)
+          slow = c.describe(*(*found)->slow);
+      }
     }
     bool connected = c.connected();
-    return [this, &vm, st, fast, slow, connected] {
+    return [this, &vm, st, found, fast, slow, connected] {
       vm.qmpConnected = connected;
-      connectDone(vm, st, fast, slow);
+      connectDone(vm, st, found, fast, slow);
     };
   });
 }
 
+void Engine::useDevices(VmRuntime& vm, const VmDevices& found) {
+  // No job of the VM is outstanding (a connect is submitted only then):
+  // nothing refers to the devices being replaced.
+  auto fresh = [](const std::string& id) {
+    DeviceRuntime d;
+    d.id = id;
+    return d;
+  };
+  if (vm.fast.id != found.fast)
+    vm.fast = fresh(found.fast);
+  if (!found.slow)
+    vm.slow.reset();
+  else if (!vm.slow || vm.slow->id != *found.slow)
+    vm.slow = fresh(*found.slow);
+  if (found.channelPath && vm.link)
+    vm.link->setPath(*found.channelPath);
+}
+
 void Engine::connectDone(VmRuntime& vm, const Status& connected,
+                         const std::optional<Maybe<VmDevices>>& found,
                          const std::optional<Maybe<DeviceInfo>>& fast,
                          const std::optional<Maybe<DeviceInfo>>& slow) {
   Millis now = clock_();
@@ -257,6 +277,15 @@ void Engine::connectDone(VmRuntime& vm, const Status& connected,
     return;
   }
   qemuPresent(vm);
+  if (!*found) {
+    // Reached, but not manageable (e.g. a domain without the devices):
+    // charged its max like a VM not adopted yet, and retried.
+    if (vm.lastError != found->message())
+      HLOG(kWarning) << vm.cfg.name << ": " << found->message();
+    qmpError(vm, found->message());
+    return;
+  }
+  useDevices(vm, **found);
   if (auto st = adopt(vm, now, *fast, slow); !st) {
     if (vm.lastError != st.message())
       HLOG(kWarning) << vm.cfg.name << ": " << st.message();

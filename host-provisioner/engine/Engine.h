@@ -60,8 +60,11 @@ class Engine {
 
   void maintainQmp(VmRuntime& vm, Millis now);
   void connectDone(VmRuntime& vm, const Status& connected,
+                   const std::optional<Maybe<VmDevices>>& found,
                    const std::optional<Maybe<DeviceInfo>>& fast,
                    const std::optional<Maybe<DeviceInfo>>& slow);
+  // The devices and guest link a connect found (libvirt: from the XML).
+  void useDevices(VmRuntime& vm, const VmDevices& found);
   Status adopt(VmRuntime& vm, Millis now, const Maybe<DeviceInfo>& fast,
                const std::optional<Maybe<DeviceInfo>>& slow);
   void markLost(VmRuntime& vm, Millis now, const std::string& why);

@@ -39,6 +39,9 @@ class FakeVm : public VmControl {
     return okStatus();
   }
   bool connected() const override { return connected_ && up && answers; }
+  Maybe<VmDevices> findDevices(const VmDevices& configured) override {
+    return found ? *found : Maybe<VmDevices>(configured);
+  }
   Maybe<DeviceInfo> describe(const std::string& d) override {
     if (!connected())
       return makeError("gone");
@@ -87,6 +90,9 @@ class FakeVm : public VmControl {
   bool up = true;       // QEMU runs (else its QMP socket is gone)
   bool answers = true;  // its QMP answers (else: someone else holds it)
   bool loseSetReplies = false;
+  // What the VM's own description names (libvirt's domain XML); unset:
+  // the configured devices.
+  std::optional<Maybe<VmDevices>> found;
 
  private:
   bool connected_ = false;
@@ -111,6 +117,7 @@ class FakeLink : public GuestChannel {
   bool connected() const override { return true; }
   const LinkCounters& counters() const override { return counters_; }
   std::string lastProblem() const override { return ""; }
+  void setPath(const std::string& p) override { path = p; }
 
   void report(uint64_t hotSet) {
     GuestReport r;
@@ -121,6 +128,7 @@ class FakeLink : public GuestChannel {
 
   std::optional<GuestReport> pending;
   uint64_t lastQuota = 0;
+  std::string path;
 
  private:
   LinkCounters counters_;
@@ -507,4 +515,54 @@ TEST_F(EngineTest, StalledUnplugIsStuckThenResumesWithoutAReplug) {
   EXPECT_FALSE(engine_->status().vms[0].stuck);
   EXPECT_EQ(resizesOf("vm0"), std::vector<std::string>{"qom-set vm0 256"});
   EXPECT_EQ(dev.info.sizeBytes, 256 * kMiB);
+}
+
+// A libvirt VM names no devices in the config: the ones its control finds
+// at connect (by guest node in the domain XML) are adopted and managed, the
+// slow one included, and the guest link goes to the channel it names.
+TEST_F(EngineTest, DevicesFoundAtConnectAreManaged) {
+  VmConfig vc = vmConfig("dom", 256 * kMiB, 2 * kGiB);
+  vc.fastDevice.clear();
+  vc.backend = Backend::kLibvirt;
+  vc.domain = "dom";
+  size_t i = addVm(vc, 2 * kGiB);
+  vms_[i]->devices["vs0"].info = {2 * kMiB, 4 * kGiB, 0, 0};
+  vms_[i]->found = VmDevices{"vm0", "vs0", "/run/libvirt/dom.sock"};
+  start();
+  EXPECT_EQ(engine_->status().vms[0].phase, "active");
+  EXPECT_EQ(engine_->vm(0).fast.id, "vm0");
+  ASSERT_TRUE(engine_->vm(0).slow);
+  EXPECT_EQ(engine_->vm(0).slow->id, "vs0");
+  EXPECT_EQ(links_[0]->path, "/run/libvirt/dom.sock");
+  links_[0]->report(512 * kMiB);
+  run(6000);
+  EXPECT_EQ(requested(0), 512 * kMiB);
+  EXPECT_EQ(vms_[i]->devices["vs0"].info.requestedBytes, 1536 * kMiB);
+}
+
+// A VM whose devices cannot be found (a domain without virtio-mem on node
+// 0) is not adopted: it is charged its max, its error says why, it is
+// retried, and the other VMs go on.  Once the device is there it is
+// adopted.
+TEST_F(EngineTest, AVmWithoutItsDevicesIsAnErrorThatSparesTheOthers) {
+  VmConfig bad = vmConfig("bare", 0, 1 * kGiB);
+  bad.fastDevice.clear();
+  addVm(bad, 0);
+  addVm(vmConfig("busy", 256 * kMiB, 4 * kGiB), 1 * kGiB);
+  vms_[0]->found = Maybe<VmDevices>(makeError(
+      "domain 'bare' has no <memory model='virtio-mem'> on guest node 0"));
+  start();
+  links_[1]->report(4 * kGiB);
+  run(5000);
+  auto st = engine_->status();
+  EXPECT_EQ(st.vms[0].phase, "connecting");
+  EXPECT_EQ(st.vms[0].chargedBytes, 1 * kGiB);
+  EXPECT_NE(st.vms[0].lastError.find("domain 'bare'"), std::string::npos);
+  EXPECT_GE(st.vms[0].qmpErrors, 4u);  // retried every second
+  EXPECT_EQ(st.vms[1].phase, "active");
+  EXPECT_EQ(requested(1), 3 * kGiB);  // all but what 'bare' may hold
+  vms_[0]->found = VmDevices{"vm0", std::nullopt, "/run/bare.sock"};
+  run(1500);
+  EXPECT_EQ(engine_->status().vms[0].phase, "active");
+  EXPECT_EQ(links_[0]->path, "/run/bare.sock");
 }

@@ -102,9 +102,19 @@ bool GuestLink::handleLines(Millis now) {
   return true;
 }
 
+void GuestLink::setPath(const std::string& path) {
+  if (path == path_)
+    return;
+  drop("the channel is now " + path);
+  HLOG(kInfo) << vm_ << ": guest link at " << path;
+  path_ = path;
+  nextConnectMs_ = 0;
+  backoffMs_ = 0;
+}
+
 void GuestLink::poll(Millis now) {
   if (!fd_.valid()) {
-    if (now < nextConnectMs_)
+    if (path_.empty() || now < nextConnectMs_)
       return;
     auto fd = connectUnix(path_);
     if (!fd) {

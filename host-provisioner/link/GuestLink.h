@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // The host end of a guest's org.htier.0 virtio-serial port: a unix socket
-// served by QEMU (-chardev socket,server=on) that we connect to.  Reads are
+// served by QEMU (-chardev socket,server=on, or libvirt's <channel
+// type='unix'><source mode='bind'>) that we connect to.  Without a path
+// (a libvirt VM not adopted yet) it does nothing.  Reads are
 // non-blocking and bounded (64 KiB per line); the link reconnects with a
 // back-off whenever the socket goes away (VM restarted, QEMU gone).
 //
@@ -50,6 +52,9 @@ class GuestChannel {
   virtual bool connected() const = 0;
   virtual const LinkCounters& counters() const = 0;
   virtual std::string lastProblem() const = 0;
+  // The socket is now at @path (a libvirt domain names it in its XML,
+  // read at each adoption): a link elsewhere is dropped.
+  virtual void setPath(const std::string& path) { (void)path; }
 };
 
 class GuestLink : public GuestChannel {
@@ -62,6 +67,7 @@ class GuestLink : public GuestChannel {
   bool connected() const override { return fd_.valid(); }
   const LinkCounters& counters() const override { return counters_; }
   std::string lastProblem() const override { return lastProblem_; }
+  void setPath(const std::string& path) override;
 
   void setMaxMemoryBytes(uint64_t bytes) { maxMemoryBytes_ = bytes; }
   int fd() const { return fd_.get(); }

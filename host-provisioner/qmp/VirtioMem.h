@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "qmp/QmpClient.h"
@@ -25,12 +26,27 @@ struct DeviceInfo {
   uint64_t requestedBytes = 0;
 };
 
-// What the engine needs from a VM's QMP monitor; a seam for tests.
+// Which devices of a VM the engine manages, and where its guest link is.
+struct VmDevices {
+  std::string fast;
+  std::optional<std::string> slow;
+  // Set where the backend finds the guest link's socket itself (libvirt:
+  // the domain's org.htier.0 channel); else the configured one is used.
+  std::optional<std::string> channelPath;
+};
+
+// What the engine needs from a VM's control plane (QMP, or libvirt:
+// libvirt/LibvirtVmControl.h); a seam for tests.
 class VmControl {
  public:
   virtual ~VmControl() = default;
   virtual Status connect() = 0;
   virtual bool connected() const = 0;
+  // After a connect: the devices to manage.  QMP takes the configured
+  // ids; libvirt finds them in the domain's XML.
+  virtual Maybe<VmDevices> findDevices(const VmDevices& configured) {
+    return configured;
+  }
   virtual Maybe<DeviceInfo> describe(const std::string& device) = 0;
   virtual Maybe<uint64_t> size(const std::string& device) = 0;
   virtual Maybe<uint64_t> requestedSize(const std::string& device) = 0;

@@ -109,6 +109,18 @@ def die_with_parent():
         pass
 
 
+def kernel_cmdline(run_script=None, append=""):
+    """The test guests' kernel command line: serial console, panic on oops,
+    hot-plugged memory online_movable, /htier/@run_script run by /init."""
+    cmdline = ("console=ttyS0 panic=-1 oops=panic loglevel=4 "
+               "memhp_default_state=online_movable numa_balancing=disable")
+    if run_script:
+        cmdline += " htier.run=" + run_script
+    if append:
+        cmdline += " " + append
+    return cmdline
+
+
 class Guest:
     """One QEMU guest.  Sizes in MiB; slow_mb=0: node 1 has no boot memory
     (only what a slow virtio-mem device plugs)."""
@@ -147,12 +159,7 @@ class Guest:
         self._done = threading.Event()
 
     def command(self):
-        cmdline = ("console=ttyS0 panic=-1 oops=panic loglevel=4 "
-                   "memhp_default_state=online_movable numa_balancing=disable")
-        if self.run_script:
-            cmdline += " htier.run=" + self.run_script
-        if self.append:
-            cmdline += " " + self.append
+        cmdline = kernel_cmdline(self.run_script, self.append)
         boot_mb = self.fast_mb + self.slow_mb
         max_mb = boot_mb + self.fast_vmem_mb + self.slow_vmem_mb
         mem = "%dM" % boot_mb
@@ -202,9 +209,11 @@ class Guest:
         self._reader.start()
         return self
 
-    def _read(self):
+    def _read(self, console=None):
+        """Collect the console's lines (QEMU's stdout, or @console: a file
+        object on another kind of serial port) until it ends."""
         log = open(self.log_path, "w") if self.log_path else None
-        for raw in self.proc.stdout:
+        for raw in console or self.proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             self.output.append(line)
             if log:

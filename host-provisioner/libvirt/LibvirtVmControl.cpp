@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "libvirt/LibvirtVmControl.h"
+
+#include <libvirt/virterror.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+#include "util/Log.h"
+
+namespace htier {
+
+namespace {
+
+// Once per process: libvirt reports errors through us, not on stderr, and
+// an event loop runs on a thread of its own (keepalive, close callbacks).
+bool setUpLibvirt() {
+  static bool eventLoop = false;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    virSetErrorFunc(nullptr, [](void*, virErrorPtr) {});
+    if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0) {
+      HLOG(kWarning) << "libvirt: no event loop (" << virGetLastErrorMessage()
+                     << "); a libvirtd that stops answering is not detected";
+      return;
+    }
+    // The loop lives as long as the process; libvirt cannot stop it
+    // cleanly, and a thread blocked in poll() holds nothing at exit.
+    std::thread([] {
+      for (;;)
+        if (virEventRunDefaultImpl() < 0)
+          ::poll(nullptr, 0, 100);
+    }).detach();
+    eventLoop = true;
+  });
+  return eventLoop;
+}
+
+void onClose(virConnectPtr, int, void* opaque) {
+  static_cast<std::atomic<bool>*>(opaque)->store(true);
+}
+
+}  // namespace
+
+LibvirtVmControl::LibvirtVmControl(std::string uri, std::string domain,
+                                   Millis timeoutMs)
+    : uri_(std::move(uri)), domain_(std::move(domain)), timeoutMs_(timeoutMs) {}
+
+LibvirtVmControl::~LibvirtVmControl() {
+  disconnect();
+}
+
+void LibvirtVmControl::disconnect() {
+  cached_.reset();
+  domainId_.reset();
+  if (dom_)
+    virDomainFree(dom_);
+  dom_ = nullptr;
+  if (conn_) {
+    // After this returns the callback is not running, nor will it.
+    virConnectUnregisterCloseCallback(conn_, onClose);
+    virConnectClose(conn_);
+  }
+  conn_ = nullptr;
+  lost_ = false;
+  closed_ = false;
+}
+
+bool LibvirtVmControl::connected() const {
+  return conn_ && dom_ && !lost_ && !closed_ && virConnectIsAlive(conn_) == 1;
+}
+
+Status LibvirtVmControl::usable() const {
+  if (interrupted_)
+    return makeError("interrupted");
+  if (!connected())
+    return makeError("not connected to libvirt");
+  return okStatus();
+}
+
+Error LibvirtVmControl::domainGone(const std::string& why) {
+  lost_ = true;
+  return makeSysError("domain '" + domain_ + "' " + why, ENOENT);
+}
+
+Error LibvirtVmControl::failure(const std::string& what) {
+  virErrorPtr e = virGetLastError();
+  int code = e ? e->code : VIR_ERR_OK;
+  std::string detail = what + ": " + virGetLastErrorMessage();
+  if (code == VIR_ERR_NO_DOMAIN)
+    return domainGone("is not defined any more (" + detail + ")");
+  if (!conn_ || virConnectIsAlive(conn_) != 1) {
+    lost_ = true;
+    return makeError("domain '" + domain_ + "': " + detail +
+                     " (the connection to libvirt is gone)");
+  }
+  if (dom_ && virDomainIsActive(dom_) == 0)
+    return domainGone("is not running (" + detail + ")");
+  return makeError("domain '" + domain_ + "': " + detail);
+}
+
+Status LibvirtVmControl::connect() {
+  disconnect();
+  if (interrupted_)
+    return makeError("interrupted");
+  bool eventLoop = setUpLibvirt();
+  conn_ = virConnectOpen(uri_.c_str());
+  if (!conn_)
+    // libvirtd away is not QEMU away: the domain may run on.
+    return makeError("libvirt " + uri_ + ": " + virGetLastErrorMessage());
+  if (eventLoop) {
+    // Dead after ~qmp_timeout_ms without an answer: a message a second.
+    int count = static_cast<int>(std::max<Millis>(1, timeoutMs_ / 1000 - 1));
+    if (virConnectSetKeepAlive(conn_, 1, count) < 0)
+      HLOG(kDebug) << "libvirt " << uri_
+                   << ": no keepalive: " << virGetLastErrorMessage();
+    if (virConnectRegisterCloseCallback(conn_, onClose, &closed_, nullptr) < 0)
+      HLOG(kDebug) << "libvirt " << uri_
+                   << ": no close callback: " << virGetLastErrorMessage();
+  }
+  dom_ = virDomainLookupByName(conn_, domain_.c_str());
+  if (!dom_) {
+    virErrorPtr e = virGetLastError();
+    Error err =
+        e && e->code == VIR_ERR_NO_DOMAIN
+            ? makeSysError("domain '" + domain_ + "' is not defined in " + uri_,
+                           ENOENT)
+            : failure("lookup in " + uri_);
+    disconnect();
+    return err;
+  }
+  int active = virDomainIsActive(dom_);
+  if (active != 1) {
+    Error err =
+        active == 0
+            ? makeSysError("domain '" + domain_ + "' is not running", ENOENT)
+            : failure("state");
+    disconnect();
+    return err;
+  }
+  auto l = live(true);
+  if (!l) {
+    Error err = l.error();
+    disconnect();
+    return err;
+  }
+  domainId_ = l->parsed.id;
+  return okStatus();
+}
+
+Maybe<LibvirtVmControl::Live> LibvirtVmControl::live(bool fresh) {
+  if (auto st = usable(); !st)
+    return st.error();
+  auto now = std::chrono::steady_clock::now();
+  if (!fresh && cached_ &&
+      now - cachedAt_ < std::chrono::milliseconds(kLiveCacheMs))
+    return *cached_;
+  cached_.reset();
+  char* raw = virDomainGetXMLDesc(dom_, 0);
+  if (!raw)
+    return failure("reading its XML");
+  Live l;
+  l.xml = raw;
+  std::free(raw);
+  auto parsed = parseDomainXml(l.xml);
+  if (!parsed)
+    return makeError("domain '" + domain_ + "': " + parsed.message());
+  l.parsed = std::move(*parsed);
+  if (!l.parsed.id)
+    return domainGone("is not running");
+  if (domainId_ && *l.parsed.id != *domainId_)
+    return domainGone("runs a new QEMU (id " + std::to_string(*domainId_) +
+                      " -> " + std::to_string(*l.parsed.id) + ")");
+  cached_ = l;
+  cachedAt_ = now;
+  return l;
+}
+
+Maybe<VmDevices> LibvirtVmControl::findDevices(const VmDevices&) {
+  auto l = live();
+  if (!l)
+    return l.error();
+  const DomainXml& x = l->parsed;
+  auto one = [&](unsigned node,
+                 bool required) -> Maybe<std::optional<std::string>> {
+    auto on = x.devicesOnNode(node);
+    if (on.empty() && required)
+      return makeError("domain '" + domain_ +
+                       "' has no <memory model='virtio-mem'> on guest node " +
+                       std::to_string(node) + " (the fast device)");
+    if (on.size() > 1) {
+      std::string ids;
+      for (const auto* d : on)
+        ids += (ids.empty() ? "" : ", ") + d->id;
+      return makeError(
+          "domain '" + domain_ + "' has " + std::to_string(on.size()) +
+          " virtio-mem devices on guest node " + std::to_string(node) + " (" +
+          ids + "); htier manages one per node");
+    }
+    if (on.empty())
+      return std::optional<std::string>();
+    return std::optional<std::string>(on[0]->id);
+  };
+  auto fast = one(0, true);
+  if (!fast)
+    return fast.error();
+  auto slow = one(1, false);
+  if (!slow)
+    return slow.error();
+  if (!x.channelPath)
+    return makeError(
+        "domain '" + domain_ + "': " +
+        (x.channelProblem.empty()
+             ? std::string("has no <channel type='unix'> with <target "
+                           "type='virtio' name='") +
+                   kHtierChannelName + "'/>: no guest link"
+             : x.channelProblem));
+  return VmDevices{**fast, *slow, x.channelPath};
+}
+
+Maybe<VirtioMemXml> LibvirtVmControl::device(const std::string& id) {
+  auto l = live();
+  if (!l)
+    return l.error();
+  const VirtioMemXml* d = l->parsed.deviceById(id);
+  if (!d)
+    return makeError("domain '" + domain_ + "' has no virtio-mem device '" +
+                     id + "'");
+  return *d;
+}
+
+Maybe<DeviceInfo> LibvirtVmControl::describe(const std::string& id) {
+  auto d = device(id);
+  if (!d)
+    return d.error();
+  if (!d->hasCurrent)
+    return makeError("domain '" + domain_ + "' " + id +
+                     ": no <current> (plugged size) in its live XML");
+  return d->info;
+}
+
+Maybe<uint64_t> LibvirtVmControl::size(const std::string& id) {
+  auto info = describe(id);
+  if (!info)
+    return info.error();
+  return info->sizeBytes;
+}
+
+Maybe<uint64_t> LibvirtVmControl::requestedSize(const std::string& id) {
+  auto d = device(id);
+  if (!d)
+    return d.error();
+  return d->info.requestedBytes;
+}
+
+Status LibvirtVmControl::setRequestedSize(const std::string& id,
+                                          uint64_t bytes) {
+  auto l = live(true);
+  if (!l)
+    return l.error();
+  cached_.reset();  // whatever happens, the sizes change
+  auto xml = memoryUpdateXml(l->xml, id, bytes);
+  if (!xml)
+    return makeError("domain '" + domain_ + "': " + xml.message());
+  if (virDomainUpdateDeviceFlags(dom_, xml->c_str(), VIR_DOMAIN_AFFECT_LIVE) <
+      0)
+    return failure("resizing " + id + " to " + std::to_string(bytes) +
+                   " bytes");
+  return okStatus();
+}
+
+}  // namespace htier

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// A VM's virtio-mem devices through libvirt (backend "libvirt"), with
+// libvirt's C API, checked against libvirt 9.0 (design.md):
+//   connect   virConnectOpen(uri), virDomainLookupByName(domain), the domain
+//             running; its live XML read (libvirt/DomainXml.h);
+//   findDevices  the virtio-mem device on guest node 0 is the fast one, the one
+//             on node 1 (if any) the slow one, by their aliases; the guest
+//             link is the org.htier.0 channel's socket;
+//   sizes     from the live XML: <current> plugged, <requested>, <size> max,
+//             <block>;
+//   resize    virDomainUpdateDeviceFlags(<the live <memory> element with a
+//             new <requested>>, VIR_DOMAIN_AFFECT_LIVE).
+// Sizes are polled (the engine's size polls, one live XML per poll), not
+// taken from VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE.
+//
+// Faults, as the engine knows them from QMP: a domain that is not defined
+// or not running fails connect() with ENOENT (no QEMU: released after
+// vm_gone_grace_ms); libvirtd unreachable fails it without (QEMU may be
+// there: its memory stays charged).  connected() turns false when the
+// connection to libvirtd dies (libvirt's close callback, keepalive, a
+// failed call) or the domain stops or is replaced by a new QEMU (its id
+// changed), so the engine reconnects and re-adopts.
+//
+// Hung calls: libvirt has no per-call timeout.  A keepalive (1 s, about
+// qmp_timeout_ms in all) on an event-loop thread of the process makes a
+// call to a libvirtd that stopped answering fail; interrupt() makes every
+// later call fail at once, and one in progress ends with the keepalive.
+// virConnectOpen itself runs before any keepalive: a libvirtd that accepts
+// a connection and never answers holds it.
+#pragma once
+
+#include <libvirt/libvirt.h>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "libvirt/DomainXml.h"
+#include "qmp/VirtioMem.h"
+#include "util/Clock.h"
+
+namespace htier {
+
+class LibvirtVmControl : public VmControl {
+ public:
+  LibvirtVmControl(std::string uri, std::string domain, Millis timeoutMs);
+  ~LibvirtVmControl() override;
+  LibvirtVmControl(const LibvirtVmControl&) = delete;
+  LibvirtVmControl& operator=(const LibvirtVmControl&) = delete;
+
+  Status connect() override;
+  bool connected() const override;
+  Maybe<VmDevices> findDevices(const VmDevices& configured) override;
+  Maybe<DeviceInfo> describe(const std::string& device) override;
+  Maybe<uint64_t> size(const std::string& device) override;
+  Maybe<uint64_t> requestedSize(const std::string& device) override;
+  Status setRequestedSize(const std::string& device, uint64_t bytes) override;
+  void interrupt() override { interrupted_ = true; }
+
+ private:
+  struct Live {
+    std::string xml;
+    DomainXml parsed;
+  };
+  // The domain's live XML, at most kLiveCacheMs old (a size poll reads
+  // both devices from one).
+  Maybe<Live> live(bool fresh = false);
+  Maybe<VirtioMemXml> device(const std::string& id);
+  // libvirt's last error as a value, prefixed with @what; finds out
+  // whether the connection or the domain is gone.
+  Error failure(const std::string& what);
+  Error domainGone(const std::string& why);
+  Status usable() const;
+  void disconnect();
+
+  static constexpr Millis kLiveCacheMs = 50;
+
+  std::string uri_;
+  std::string domain_;
+  Millis timeoutMs_;
+  virConnectPtr conn_ = nullptr;
+  virDomainPtr dom_ = nullptr;
+  std::optional<long> domainId_;     // the running QEMU adopted
+  bool lost_ = false;                // the connection or the domain is gone
+  std::atomic<bool> closed_{false};  // set by libvirt's close callback
+  std::atomic<bool> interrupted_{false};
+  std::optional<Live> cached_;
+  std::chrono::steady_clock::time_point cachedAt_;
+};
+
+}  // namespace htier
