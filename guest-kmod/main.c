@@ -249,29 +249,36 @@ static bool htier_tier_has_memory(const nodemask_t *nodes)
 	return false;
 }
 
+/*
+ * One tier: true while it has a node with memory.  An empty list (no
+ * CPU-less node to tier, which load already warned about) moves nothing
+ * but is not a node that lost its memory, so it is not reported.
+ */
+static bool htier_tier_check(const nodemask_t *nodes, const char *name,
+			     bool *gone)
+{
+	bool has = htier_tier_has_memory(nodes);
+	bool report = !has && !nodes_empty(*nodes);
+
+	if (report == *gone)
+		return has;
+	*gone = report;
+	if (report)
+		pr_warn("%s nodes %*pbl have no memory: no pages are moved until they do\n",
+			name, nodemask_pr_args(nodes));
+	else
+		pr_info("%s nodes %*pbl have memory again\n", name,
+			nodemask_pr_args(nodes));
+	return has;
+}
+
 static bool htier_tiers_have_memory(struct htier_ctx *ctx)
 {
-	bool fast = htier_tier_has_memory(&ctx->cur.fast_nodes);
-	bool slow = htier_tier_has_memory(&ctx->cur.slow_nodes);
+	bool fast = htier_tier_check(&ctx->cur.fast_nodes, "fast",
+				     &ctx->fast_nodes_gone);
+	bool slow = htier_tier_check(&ctx->cur.slow_nodes, "slow",
+				     &ctx->slow_nodes_gone);
 
-	if (!fast != ctx->fast_nodes_gone) {
-		ctx->fast_nodes_gone = !fast;
-		if (!fast)
-			pr_warn("fast nodes %*pbl have no memory: no pages are moved until they do\n",
-				nodemask_pr_args(&ctx->cur.fast_nodes));
-		else
-			pr_info("fast nodes %*pbl have memory again\n",
-				nodemask_pr_args(&ctx->cur.fast_nodes));
-	}
-	if (!slow != ctx->slow_nodes_gone) {
-		ctx->slow_nodes_gone = !slow;
-		if (!slow)
-			pr_warn("slow nodes %*pbl have no memory: no pages are moved until they do\n",
-				nodemask_pr_args(&ctx->cur.slow_nodes));
-		else
-			pr_info("slow nodes %*pbl have memory again\n",
-				nodemask_pr_args(&ctx->cur.slow_nodes));
-	}
 	return fast && slow;
 }
 

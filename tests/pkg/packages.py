@@ -44,26 +44,9 @@ KVERS = htiervm.KVERS      # dkms builds for each ($KVERS, else guest-kmod/KERNE
 BUILD = htiervm.BUILD
 DEB_OUT = os.environ.get("DEB_OUT", os.path.join(BUILD, "deb"))
 QUOTA = 268435456  # what the host sends; packages.sh waits for it
-TAP = re.compile(r"^(ok|not ok) \d+ (.*)$")
 
 
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def check(self, good, what, detail=""):
-        self.n += 1
-        print("%s %d %s" % ("ok" if good else "not ok", self.n, what), flush=True)
-        if not good:
-            self.failed += 1
-            for line in str(detail).strip().splitlines()[-40:]:
-                print("#   " + line)
-        return good
-
-    def diag(self, text):
-        for line in str(text).strip().splitlines():
-            print("# " + line, flush=True)
+Tap = htiervm.Tap
 
 
 def sh(cmd, **kw):
@@ -328,20 +311,7 @@ def guest(t, guest_deb, ko):
     status = g.wait(300)
     th.join(5)
     shutil.rmtree(work, ignore_errors=True)
-    in_tap = False
-    for line in g.output:
-        line = line.strip()
-        if "HTIER-TAP-BEGIN" in line:
-            in_tap = True
-            continue
-        if "HTIER-TAP-END" in line:
-            in_tap = False
-            continue
-        m = TAP.match(line)
-        if in_tap and m:
-            t.check(m.group(1) == "ok", "guest: " + m.group(2))
-        elif in_tap and line.startswith("#"):
-            print(line)
+    t.guest(g.output, "guest: ")
     rep = host["report"]
     t.check(rep is not None and rep.get("v") == 1 and "fast_resident_bytes" in rep,
             "host: the packaged agent's report arrived over org.htier.0",

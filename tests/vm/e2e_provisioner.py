@@ -60,27 +60,7 @@ VMS = {
 }
 
 
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def result(self, ok, name, diag=None):
-        self.n += 1
-        print("%s %d %s" % ("ok" if ok else "not ok", self.n, name), flush=True)
-        if diag:
-            for line in str(diag).splitlines():
-                print("#   " + line, flush=True)
-        if not ok:
-            self.failed += 1
-        return ok
-
-    def skip(self, name, why):
-        self.n += 1
-        print("ok %d %s # SKIP %s" % (self.n, name, why), flush=True)
-
-    def note(self, text):
-        print("# " + text, flush=True)
+Tap = htiervm.Tap
 
 
 class Sampler(threading.Thread):

@@ -72,6 +72,79 @@ START_MARK = "HTIER-GUEST-START"
 CRASH_RE = re.compile(r"Oops:|Kernel panic|BUG:|general protection fault")
 
 
+TAP_RE = re.compile(r"^(ok|not ok) \d+ (.*)$")
+
+
+class Tap:
+    """TAP on stdout, numbered across everything a test checks: its own
+    checks and the ones its guests ran (relayed by guest())."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def result(self, ok, name, diag=None):
+        self.n += 1
+        print("%s %d %s" % ("ok" if ok else "not ok", self.n, name), flush=True)
+        if diag:
+            for line in str(diag).splitlines():
+                print("#   " + line, flush=True)
+        if not ok:
+            self.failed += 1
+        return ok
+
+    def check(self, ok, name, detail=""):
+        """result(), with @detail's last 40 lines only when it failed."""
+        tail = "\n".join(str(detail).strip().splitlines()[-40:])
+        return self.result(ok, name, None if ok else tail)
+
+    def skip(self, name, why):
+        self.n += 1
+        print("ok %d %s # SKIP %s" % (self.n, name, why), flush=True)
+
+    def note(self, text):
+        for line in str(text).strip().splitlines():
+            print("# " + line, flush=True)
+
+    diag = note
+
+    def guest(self, output, prefix=""):
+        """Relay the TAP a guest script printed between its HTIER-TAP-BEGIN
+        and HTIER-TAP-END lines (results renumbered, comments kept); return
+        how many results there were."""
+        in_tap = False
+        count = 0
+        for line in output:
+            line = line.strip()
+            if "HTIER-TAP-BEGIN" in line:  # may follow console escapes
+                in_tap = True
+                continue
+            if "HTIER-TAP-END" in line:
+                in_tap = False
+                continue
+            if not in_tap:
+                continue
+            m = TAP_RE.match(line)
+            if m:
+                self.result(m.group(1) == "ok", prefix + m.group(2))
+                count += 1
+            elif line.startswith("#"):
+                print(line, flush=True)
+        return count
+
+    def guest_done(self, status, log, results):
+        """After guest() relayed @results: fail unless the guest reported
+        some and ran its script to the end with status 0.  Return the
+        test's exit status."""
+        if status is None:
+            self.result(False, "guest did not finish (log %s)" % log)
+        elif results == 0:
+            self.result(False, "no TAP results from the guest (log %s)" % log)
+        elif status != 0 and not self.failed:
+            self.result(False, "guest script exited %d (log %s)" % (status, log))
+        return 1 if self.failed else 0
+
+
 def build_initramfs(out=None, extra=None):
     """Build (or rebuild) the test initramfs; return its path.  @extra:
     {path in the guest: file here} put in a second cpio archive appended to
@@ -279,15 +352,22 @@ class Guest:
             self.proc.wait()
 
 
-def run_guest(make, timeout):
+def run_guest(make, timeout, started=None):
     """Start the guest @make() returns and wait for it; return (guest,
     status).  A kernel that crashed while booting, before the script started
     — Linux 6.12 under QEMU TCG, about one boot in thirty: an int3 from the
     kernel's boot-time code patching (a static key flipped while another
     vCPU runs the patched code), untainted, before htier.ko is loaded — is
     booted once more, and says so; the first console log is kept as
-    LOG.boot-crash."""
-    g = make().start()
+    LOG.boot-crash.  @started(guest), if given, is called after each start
+    (to drive the guest from the host)."""
+    def boot():
+        g = make().start()
+        if started:
+            started(g)
+        return g
+
+    g = boot()
     status = g.wait(timeout)
     crash = g.boot_crash()
     if crash:
@@ -295,7 +375,7 @@ def run_guest(make, timeout):
               "test ran (%s); booting once more" % crash, flush=True)
         if g.log_path and os.path.exists(g.log_path):
             os.replace(g.log_path, g.log_path + ".boot-crash")
-        g = make().start()
+        g = boot()
         status = g.wait(timeout)
     return g, status
 

@@ -8,12 +8,7 @@
 # for a running round) before the counters are read and before the trace
 # ends, so the tracepoint sums must equal the stats deltas exactly
 # (tolerance 0 pages).
-H=/sys/kernel/mm/htier
-PATH=/htier/bin:/htier/tests:$PATH
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-nok() { n=$((n + 1)); echo "not ok $n $1"; fail=1; }
-check() { if [ "$1" = 0 ]; then ok "$2"; else nok "$2"; fi; }
+. /htier/tap.sh
 diag() { sed 's/^/# /' "$@"; }
 jnum() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2" | tail -n1; }
 

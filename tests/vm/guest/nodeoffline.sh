@@ -8,30 +8,12 @@
 # must say so once, and must resume demoting when the node is back; no byte
 # of the workload may change.  TAP between HTIER-TAP markers; the host
 # watches for HTIER-UNPLUG-SLOW / HTIER-REPLUG-SLOW and resizes the device.
-H=/sys/kernel/mm/htier
-S=$H/stats
-N=/sys/devices/system/node
-PATH=/htier/bin:/htier/tests:$PATH
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-nok() { n=$((n + 1)); echo "not ok $n $1"; fail=1; }
-check() { if [ "$1" = 0 ]; then ok "$2"; else nok "$2"; fi; }
-stat() { cat $S/$1; }
+. /htier/tap.sh
 finish() {
 	[ -n "$wl" ] && kill -TERM $wl 2>/dev/null && wait $wl
 	echo "HTIER-TAP-END nodeoffline $fail"
 	exit $fail
 }
-# wait_until SECONDS CMD...: poll CMD every 0.5 s until it succeeds.
-wait_until() {
-	t=$(($1 * 2)); shift
-	while [ $t -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.5; t=$((t - 1))
-	done
-	return 1
-}
-slow_has_memory() { [ "$(cat $N/has_memory)" = "0-1" ]; }
 slow_gone() { [ "$(cat $N/has_memory)" = "0" ]; }
 offline_warns() { dmesg | grep -c 'allocation from offline node'; }
 
