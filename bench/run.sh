@@ -44,6 +44,7 @@ for m in hotset scattered zipf; do
 		# PEBS: the module's budget and range spread, each taken away.
 		p="$sim --model $m $common --rate $r --policies htier-pebs,oracle --json"
 		$p > "$res/sim_${m}_${r}_pebs.json"
+		$p --pebs-min-samples 2 --pebs-cool-samples 0 > "$res/sim_${m}_${r}_pebs_twosample.json"
 		$p --spread 0 > "$res/sim_${m}_${r}_pebs_nospread.json"
 		$p --pebs-cpu-permil 0 > "$res/sim_${m}_${r}_pebs_nobudget.json"
 		$p --pebs-cpu-permil 0 --spread 0 > "$res/sim_${m}_${r}_pebs_nobudget_nospread.json"

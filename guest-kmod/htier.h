@@ -185,6 +185,7 @@ struct htier_ctx {
 	u32 coverage_permil;		/* share of the tracked pages it covered */
 	call_single_data_t __percpu *flush_csd;	/* TLB flush, per CPU */
 	u32 passes_since_cool;		/* walk passes since the last cooling */
+	u64 samples_since_cool;		/* pebs: samples since then */
 	u32 age_rounds;			/* rounds left that age unused pages */
 	bool round_aged;		/* this round's sample aged them */
 	u32 forced_round;		/* last round the quota moved pages */

@@ -554,9 +554,9 @@ static void htier_budget_round(struct htier_ctx *ctx)
 /* One round; round_lock held. */
 static void htier_round(struct htier_ctx *ctx)
 {
-	/* PEBS heat counts eighths of a sample: the same floor, in samples. */
-	u32 min_bin = HTIER_MIN_PROMOTE_BIN +
-		      (ctx->ops->samples_by_walk ? 0 : HTIER_PEBS_SAMPLE_SHIFT);
+	/* PEBS heat counts eighths of a sample: its floor is one sample. */
+	u32 min_bin = ctx->ops->samples_by_walk ? HTIER_MIN_PROMOTE_BIN :
+			HTIER_PEBS_MIN_PROMOTE_BIN;
 	struct htier_policy_params params = {
 		.min_promote_bin = min_bin,
 		.exchange_gap = HTIER_EXCHANGE_GAP,
@@ -620,9 +620,18 @@ static void htier_round(struct htier_ctx *ctx)
 	 */
 	ctx->passes_since_cool += ctx->ops->samples_by_walk ?
 				  (u32)ctx->walk.wraps : 1;
-	if (ctx->passes_since_cool >= ctx->cur.cooling_period_scans) {
+	ctx->samples_since_cool += atomic64_read(&ctx->stats.samples) -
+				   samples_before;
+	/* PEBS also waits for enough samples (htier_pebs_cool_due()). */
+	if (ctx->ops->samples_by_walk ?
+	    ctx->passes_since_cool >= ctx->cur.cooling_period_scans :
+	    htier_pebs_cool_due(ctx->passes_since_cool,
+				ctx->cur.cooling_period_scans,
+				ctx->samples_since_cool, ctx->quota_pages_now,
+				HTIER_PEBS_COOL_SAMPLES_PER_PAGE)) {
 		htier_table_cool(&ctx->table, 1);
 		ctx->passes_since_cool = 0;
+		ctx->samples_since_cool = 0;
 	}
 	htier_table_expire(&ctx->table, ctx->slot_verified,
 			   HTIER_EXPIRE_PER_ROUND);

@@ -90,6 +90,12 @@ void usage(std::FILE* f) {
 "                      (4, the module's; 0: off)\n"
 "  --pebs-jump-cool N  htier-pebs: extra cooling steps at such a jump (3, the\n"
 "                      module's; 0: off)\n"
+"  --pebs-min-samples N htier-pebs: promote pages with N samples' heat (1, the\n"
+"                      module's HTIER_PEBS_MIN_PROMOTE_BIN)\n"
+"  --pebs-cool-samples K htier-pebs: cool no sooner than every --cool-every\n"
+"                      rounds, and then once the samples since the last\n"
+"                      cooling reach K per quota page, or after 8 periods (2,\n"
+"                      the module's; 0: every --cool-every rounds)\n"
 "  --spread B          htier-pebs: a region whose samples fall evenly ranks its\n"
 "                      pages at least at their 256 KiB block's mean (1, the\n"
 "                      module's; 0: each page by its own samples)\n"
@@ -121,7 +127,8 @@ int main(int argc, char** argv) {
     kModel = 256, kSize, kHot, kWeight, kTheta, kSeed, kRate, kDuration,
     kShift, kTrace, kCapacity, kInitial, kEpoch, kBatch, kCoolEvery,
     kCoolShift, kPebs, kTppWindow, kMinBin, kMigrate, kPolicies, kJson, kTimeline,
-    kHelp, kGap, kXTop, kXRecent, kScanMax, kWindow, kCoolTime, kAgeRounds, kPebsJumpCool, kSpread, kPebsPermil, kCpus
+    kHelp, kGap, kXTop, kXRecent, kScanMax, kWindow, kCoolTime, kAgeRounds, kPebsJumpCool, kSpread, kPebsPermil, kCpus,
+    kPebsMinSamples, kPebsCoolSamples
   };
   static const option longopts[] = {
       {"model", required_argument, nullptr, kModel},
@@ -159,6 +166,8 @@ int main(int argc, char** argv) {
       {"spread", required_argument, nullptr, kSpread},
       {"pebs-cpu-permil", required_argument, nullptr, kPebsPermil},
       {"cpus", required_argument, nullptr, kCpus},
+      {"pebs-min-samples", required_argument, nullptr, kPebsMinSamples},
+      {"pebs-cool-samples", required_argument, nullptr, kPebsCoolSamples},
       {nullptr, 0, nullptr, 0},
   };
   int c;
@@ -243,6 +252,14 @@ int main(int argc, char** argv) {
     case kCpus:
       ok = parseNumber(a, d) && d >= 1 && d <= 4096 && d == static_cast<uint32_t>(d);
       cfg.policy.cpus = static_cast<uint32_t>(d);
+      break;
+    case kPebsMinSamples:
+      ok = parseNumber(a, d) && d >= 1 && d <= 8 && d == static_cast<uint32_t>(d);
+      cfg.policy.pebsMinSamples = static_cast<uint32_t>(d);
+      break;
+    case kPebsCoolSamples:
+      ok = parseNumber(a, d) && d >= 0 && d <= 64 && d == static_cast<uint32_t>(d);
+      cfg.policy.pebsCoolSamples = static_cast<uint32_t>(d);
       break;
     case kSpread:
       ok = parseNumber(a, d) && (d == 0 || d == 1);

@@ -246,6 +246,15 @@ class Htier : public Policy {
       coolDebt_ += intervalEpochs_;
       for (; coolDebt_ >= cfg_.coolEveryEpochs; coolDebt_ -= cfg_.coolEveryEpochs)
         htier_table_cool(&table_, cfg_.coolShift);
+    } else if (sampler_ == Sampler::Pebs) {
+      // The module: by samples as well as rounds.
+      roundsSinceCool_++;
+      samplesSinceCool_ += samples;
+      if (htier_pebs_cool_due(roundsSinceCool_, cfg_.coolEveryEpochs, samplesSinceCool_,
+                              cfg_.capacityPages, cfg_.pebsCoolSamples)) {
+        htier_table_cool(&table_, cfg_.coolShift);
+        roundsSinceCool_ = samplesSinceCool_ = 0;
+      }
     } else if (table_.epoch % cfg_.coolEveryEpochs == 0) {
       htier_table_cool(&table_, cfg_.coolShift);  // the module: per round
     }
@@ -295,8 +304,11 @@ class Htier : public Policy {
       move(keysUp_[i], true);
   }
 
+  // PEBS heat counts eighths of a sample: its floor is in samples.
   uint32_t minPromoteBin() const {
-    return cfg_.minPromoteBin + (sampler_ == Sampler::Pebs ? HTIER_PEBS_SAMPLE_SHIFT : 0);
+    if (sampler_ == Sampler::Pebs)
+      return cfg_.pebsMinSamples + HTIER_PEBS_SAMPLE_SHIFT;
+    return cfg_.minPromoteBin;
   }
 
   // htier_abit_tune (guest-kmod/sample_abit.c), in microseconds.
@@ -347,6 +359,7 @@ class Htier : public Policy {
   double period_ = 0;  // htier-pebs: the tuned sample period
   double periodSum_ = 0;  // the shift detector (slow vs fast samples per page)
   uint64_t rounds_ = 0;
+  uint64_t roundsSinceCool_ = 0, samplesSinceCool_ = 0;  // htier-pebs
   double windowSumMs_ = 0, periodSumEpochs_ = 0;
 };
 

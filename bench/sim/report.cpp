@@ -119,6 +119,8 @@ void writeJson(std::ostream& out, const SimResult& r, const SimConfig& cfg) {
       << ",\"cool_by_time\":" << (cfg.policy.coolByTime ? "true" : "false")
       << ",\"age_rounds\":" << cfg.policy.ageRounds
       << ",\"pebs_jump_cool\":" << cfg.policy.pebsJumpCool
+      << ",\"pebs_min_samples\":" << cfg.policy.pebsMinSamples
+      << ",\"pebs_cool_samples\":" << cfg.policy.pebsCoolSamples
       << ",\"spread\":" << (cfg.policy.spread ? "true" : "false")
       << ",\"pebs_cpu_permil\":" << cfg.policy.pebsCpuPermil
       << ",\"cpus\":" << cfg.policy.cpus

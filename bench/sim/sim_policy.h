@@ -46,6 +46,12 @@ struct PolicyConfig {
   // at the jump (pebsJumpCool; 0: off).
   uint32_t ageRounds = 4;
   uint32_t pebsJumpCool = 3;
+  // htier-pebs: promote on this many samples (HTIER_PEBS_MIN_PROMOTE_BIN:
+  // one), and cool once the samples since the last cooling reach
+  // pebsCoolSamples per quota page (HTIER_PEBS_COOL_SAMPLES_PER_PAGE,
+  // htier_pebs_cool_due(); 0: every coolEveryEpochs rounds, as before).
+  uint32_t pebsMinSamples = 1;
+  uint32_t pebsCoolSamples = 2;
   // htier-pebs: a region whose samples fall evenly ranks its pages at
   // least at their 256 KiB block's mean (htier_region_spread, the
   // module's; false: each page by its own samples only).

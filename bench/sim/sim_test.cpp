@@ -8,6 +8,10 @@
 #include "simulator.h"
 #include "workload.h"
 
+extern "C" {
+#include "policy.h"
+}
+
 namespace htier::sim {
 namespace {
 
@@ -142,8 +146,8 @@ TEST(Simulator, AgingAfterAShiftFollowsTheNewHotSetSooner) {
 
 // htier_region_spread(): at the module's PEBS budget (1% of the CPU, a
 // fraction of a sample per hot page per round), a contiguous hot set is
-// ranked from its ranges' samples and placed within seconds, where each
-// page's own count leaves it on slow; on a scattered hot set (no even
+// ranked from its ranges' samples and placed within seconds, sooner than
+// by each page's own count; on a scattered hot set (no even
 // range) the spread changes nothing.  The bench's models, both rates.
 TEST(Simulator, SpreadRanksAContiguousHotSetAtTheBudget) {
   for (double rate : {2e6, 1e8}) {
@@ -170,13 +174,53 @@ TEST(Simulator, SpreadRanksAContiguousHotSetAtTheBudget) {
       }
       if (model == Model::Hotset) {
         EXPECT_GT(with.hitShare(), 0.4);
-        EXPECT_GT(with.hitShare(), 3 * without.hitShare());
+        // Each page's own samples place it too, at the one-sample floor
+        // (SparsePebsSamplesPlaceAScatteredHotSet), but later: 0.40-0.42
+        // of the accesses fast against 0.51-0.58 here.
+        EXPECT_GT(with.hitShare(), without.hitShare() + 0.05);
         EXPECT_GE(with.t90S, 0) << "the hot set never reached 90% on fast";
         EXPECT_LE(with.t90S, 12.0);
       } else {
         EXPECT_NEAR(with.hitShare(), without.hitShare(), 0.02);
         EXPECT_LE(with.promoted, without.promoted * 1.1 + 100);
       }
+    }
+  }
+}
+
+// At the module's PEBS budget a scattered hot set gets a sample per page
+// every 20-25 rounds: the one-sample floor and cooling by samples
+// (HTIER_PEBS_MIN_PROMOTE_BIN, htier_pebs_cool_due()) place most of it,
+// where two samples within about one 8-round cooling period placed a
+// fraction; a contiguous hot set loses nothing.  The bench's models.
+TEST(Simulator, SparsePebsSamplesPlaceAScatteredHotSet) {
+  for (Model model : {Model::Scattered, Model::Hotset}) {
+    SCOPED_TRACE(modelName(model));
+    ModelParams mp;
+    mp.model = model;
+    mp.sizeBytes = 512ULL << 20;
+    mp.hotBytes = 64ULL << 20;
+    mp.updatesPerSecond = 1e8;
+    mp.epochMs = 500;
+    mp.durationS = 30;
+    PolicyResult now, before;
+    for (bool module : {true, false}) {
+      ModelSource src(mp);
+      SimConfig cfg;
+      cfg.epochMs = 500;
+      cfg.policy.capacityPages = (128ULL << 20) / 4096;
+      cfg.policy.pebsMinSamples = module ? 1 : 2;
+      cfg.policy.pebsCoolSamples = module ? HTIER_PEBS_COOL_SAMPLES_PER_PAGE : 0;
+      cfg.policies = {"htier-pebs"};
+      SimResult r = simulate(src, cfg);
+      ASSERT_EQ(r.policies.size(), 1u);
+      (module ? now : before) = r.policies[0];
+    }
+    if (model == Model::Scattered) {
+      EXPECT_GT(now.hitShare(), 0.35);
+      EXPECT_GT(now.hitShare(), 2 * before.hitShare());
+    } else {
+      EXPECT_GE(now.hitShare(), before.hitShare());
     }
   }
 }

@@ -187,6 +187,45 @@ struct htier_pebs_budget {
 	u64 need;
 };
 
+/*
+ * PEBS ranking where samples are sparse.  At the sampling budget a round
+ * brings a few thousand samples (about 1700 at 1% of one CPU), so a hot
+ * page of a 64 MiB scattered hot set gets one every 20-25 rounds: to be
+ * found at all it must be promoted on its first sample
+ * (HTIER_PEBS_MIN_PROMOTE_BIN: one sample's heat), and its heat must last
+ * until its next one.  So PEBS cools by samples as well as by rounds, as
+ * Memtis does: not before cooling_period_scans rounds, and then only once
+ * the samples since the last cooling reach HTIER_PEBS_COOL_SAMPLES_PER_PAGE
+ * per page of the quota (a page of the ideal fast set has had a couple of
+ * samples, on average, when its heat is halved), or after
+ * HTIER_PEBS_COOL_MAX_PERIODS periods whatever the samples.  Where samples
+ * are plentiful (no budget, a high rate) this is the per-round cooling; a
+ * moved hot set is aged at its jump in slow samples (HTIER_PEBS_JUMP_COOL),
+ * not by waiting for the next cooling.
+ */
+#define HTIER_PEBS_MIN_PROMOTE_BIN	(1 + HTIER_PEBS_SAMPLE_SHIFT)
+#define HTIER_PEBS_COOL_SAMPLES_PER_PAGE	2
+#define HTIER_PEBS_COOL_MAX_PERIODS	8
+
+/**
+ * htier_pebs_cool_due() - whether PEBS heat is to be halved this round
+ * @rounds:	rounds since the last cooling
+ * @period:	cooling_period_scans (rounds)
+ * @samples:	samples recorded since the last cooling
+ * @quota_pages: the fast pages the ranking fills
+ * @per_page:	samples per quota page (HTIER_PEBS_COOL_SAMPLES_PER_PAGE;
+ *		0: every @period rounds)
+ */
+static inline bool htier_pebs_cool_due(u64 rounds, u32 period, u64 samples,
+				       u64 quota_pages, u32 per_page)
+{
+	if (rounds < period)
+		return false;
+	if (!per_page || rounds >= (u64)period * HTIER_PEBS_COOL_MAX_PERIODS)
+		return true;
+	return samples >= (u64)per_page * quota_pages;
+}
+
 static inline u64 htier_pebs_need(u64 quota_pages)
 {
 	return quota_pages / 2 > 1024 ? quota_pages / 2 : 1024;
