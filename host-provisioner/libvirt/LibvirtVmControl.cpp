@@ -5,7 +5,10 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <thread>
 
@@ -13,7 +16,24 @@
 
 namespace htier {
 
+// One virConnectOpen on a thread of its own.  The thread and whoever waits
+// for it share this; the thread closes the connection itself if nobody
+// will take it (abandoned).
+struct LibvirtVmControl::PendingOpen {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool abandoned = false;
+  virConnectPtr conn = nullptr;
+  std::string error;           // virConnectOpen's, when conn is null
+  std::string keepAliveError;  // virConnectSetKeepAlive's, if it failed
+  std::chrono::steady_clock::time_point started =
+      std::chrono::steady_clock::now();
+};
+
 namespace {
+
+using PendingOpen = LibvirtVmControl::PendingOpen;
 
 // Once per process: libvirt reports errors through us, not on stderr, and
 // an event loop runs on a thread of its own (keepalive, close callbacks).
@@ -43,6 +63,44 @@ void onClose(virConnectPtr, int, void* opaque) {
   static_cast<std::atomic<bool>*>(opaque)->store(true);
 }
 
+// The body of an open's thread.
+void runOpen(PendingOpen& p, const std::string& uri, int keepAliveCount) {
+  virConnectPtr c = virConnectOpen(uri.c_str());
+  std::string error, keepAlive;
+  bool close = false;
+  try {
+    if (!c)
+      error = virGetLastErrorMessage();
+    else if (keepAliveCount > 0 &&
+             virConnectSetKeepAlive(c, 1, keepAliveCount) < 0)
+      keepAlive = virGetLastErrorMessage();
+  } catch (...) {
+    error = "out of memory";
+  }
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    if (p.abandoned) {
+      close = true;
+    } else {
+      p.conn = c;
+      p.error = std::move(error);
+      p.keepAliveError = std::move(keepAlive);
+      p.done = true;
+    }
+    p.cv.notify_all();
+  }
+  if (close && c)
+    virConnectClose(c);
+}
+
+std::string seconds(std::chrono::steady_clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f",
+                std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+
 }  // namespace
 
 LibvirtVmControl::LibvirtVmControl(std::string uri, std::string domain,
@@ -51,7 +109,43 @@ LibvirtVmControl::LibvirtVmControl(std::string uri, std::string domain,
 
 LibvirtVmControl::~LibvirtVmControl() {
   disconnect();
+  abandonOpen();
 }
+
+void LibvirtVmControl::interrupt() {
+  interrupted_ = true;
+  std::shared_ptr<PendingOpen> p;
+  {
+    std::lock_guard<std::mutex> lock(openMu_);
+    p = pending_;
+  }
+  if (p) {
+    std::lock_guard<std::mutex> lock(p->mu);
+    p->cv.notify_all();
+  }
+}
+
+void LibvirtVmControl::abandonOpen() {
+  std::shared_ptr<PendingOpen> p;
+  {
+    std::lock_guard<std::mutex> lock(openMu_);
+    p = std::move(pending_);
+    pending_.reset();
+  }
+  if (!p)
+    return;
+  virConnectPtr c = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(p->mu);
+    if (p->done)
+      std::swap(c, p->conn);
+    else
+      p->abandoned = true;  // its thread closes what it gets
+  }
+  if (c)
+    virConnectClose(c);  // it has a keepalive: bounded
+}
+
 
 void LibvirtVmControl::disconnect() {
   cached_.reset();
@@ -102,25 +196,75 @@ Error LibvirtVmControl::failure(const std::string& what) {
   return makeError("domain '" + domain_ + "': " + detail);
 }
 
+Maybe<virConnectPtr> LibvirtVmControl::open(bool eventLoop) {
+  std::shared_ptr<PendingOpen> p;
+  {
+    std::lock_guard<std::mutex> lock(openMu_);
+    if (!pending_) {
+      // Dead after ~timeoutMs_ without an answer: a message a second.
+      int keepAlive =
+          eventLoop
+              ? static_cast<int>(std::max<Millis>(1, timeoutMs_ / 1000 - 1))
+              : 0;
+      auto fresh = std::make_shared<PendingOpen>();
+      try {
+        std::thread([fresh, uri = uri_, keepAlive] {
+          runOpen(*fresh, uri, keepAlive);
+        }).detach();
+      } catch (const std::exception& e) {
+        return makeError("libvirt " + uri_ +
+                         ": no thread for virConnectOpen: " + e.what());
+      }
+      pending_ = std::move(fresh);
+    }
+    p = pending_;
+  }
+  std::unique_lock<std::mutex> lock(p->mu);
+  p->cv.wait_for(lock, std::chrono::milliseconds(timeoutMs_),
+                 [&] { return p->done || interrupted_; });
+  if (!p->done) {
+    std::string waited = seconds(std::chrono::steady_clock::now() - p->started);
+    lock.unlock();
+    // The open goes on; the next connect() waits for it again.
+    if (interrupted_)
+      return makeError("interrupted (libvirt " + uri_ +
+                       ": virConnectOpen had no answer after " + waited +
+                       " s)");
+    return makeError("libvirt " + uri_ + ": no answer from libvirtd within " +
+                     std::to_string(timeoutMs_) +
+                     " ms (it accepted the connection; virConnectOpen has "
+                     "waited " +
+                     waited + " s)");
+  }
+  virConnectPtr c = nullptr;
+  std::swap(c, p->conn);
+  std::string error = p->error, keepAlive = p->keepAliveError;
+  lock.unlock();
+  {
+    std::lock_guard<std::mutex> l(openMu_);
+    pending_.reset();
+  }
+  if (!c)
+    // libvirtd away is not QEMU away: the domain may run on.
+    return makeError("libvirt " + uri_ + ": " + error);
+  if (!keepAlive.empty())
+    HLOG(kDebug) << "libvirt " << uri_ << ": no keepalive: " << keepAlive;
+  return c;
+}
+
 Status LibvirtVmControl::connect() {
   disconnect();
   if (interrupted_)
     return makeError("interrupted");
   bool eventLoop = setUpLibvirt();
-  conn_ = virConnectOpen(uri_.c_str());
-  if (!conn_)
-    // libvirtd away is not QEMU away: the domain may run on.
-    return makeError("libvirt " + uri_ + ": " + virGetLastErrorMessage());
-  if (eventLoop) {
-    // Dead after ~qmp_timeout_ms without an answer: a message a second.
-    int count = static_cast<int>(std::max<Millis>(1, timeoutMs_ / 1000 - 1));
-    if (virConnectSetKeepAlive(conn_, 1, count) < 0)
-      HLOG(kDebug) << "libvirt " << uri_
-                   << ": no keepalive: " << virGetLastErrorMessage();
-    if (virConnectRegisterCloseCallback(conn_, onClose, &closed_, nullptr) < 0)
-      HLOG(kDebug) << "libvirt " << uri_
-                   << ": no close callback: " << virGetLastErrorMessage();
-  }
+  auto opened = open(eventLoop);
+  if (!opened)
+    return opened.error();
+  conn_ = *opened;
+  if (eventLoop &&
+      virConnectRegisterCloseCallback(conn_, onClose, &closed_, nullptr) < 0)
+    HLOG(kDebug) << "libvirt " << uri_
+                 << ": no close callback: " << virGetLastErrorMessage();
   dom_ = virDomainLookupByName(conn_, domain_.c_str());
   if (!dom_) {
     virErrorPtr e = virGetLastError();

@@ -22,18 +22,24 @@
 // failed call) or the domain stops or is replaced by a new QEMU (its id
 // changed), so the engine reconnects and re-adopts.
 //
-// Hung calls: libvirt has no per-call timeout.  A keepalive (1 s, about
-// qmp_timeout_ms in all) on an event-loop thread of the process makes a
-// call to a libvirtd that stopped answering fail; interrupt() makes every
-// later call fail at once, and one in progress ends with the keepalive.
-// virConnectOpen itself runs before any keepalive: a libvirtd that accepts
-// a connection and never answers holds it.
+// Hung calls: libvirt has no per-call timeout.  virConnectOpen runs on a
+// thread of its own: connect() waits for it at most timeoutMs (or until
+// interrupt()) and then fails ("no answer"); the open goes on, and the
+// next connect() waits for that same one (never two at a time), adopting
+// its connection if it came; the destructor leaves it to close its
+// connection itself.  Every connection gets a keepalive (1 s, about
+// timeoutMs in all) on an event-loop thread of the process, which makes a
+// later call to a libvirtd that stopped answering fail; interrupt() makes
+// every later call fail at once, and one in progress ends with the
+// keepalive.
 #pragma once
 
 #include <libvirt/libvirt.h>
 
 #include <atomic>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -57,7 +63,9 @@ class LibvirtVmControl : public VmControl {
   Maybe<uint64_t> size(const std::string& device) override;
   Maybe<uint64_t> requestedSize(const std::string& device) override;
   Status setRequestedSize(const std::string& device, uint64_t bytes) override;
-  void interrupt() override { interrupted_ = true; }
+  void interrupt() override;
+
+  struct PendingOpen;  // a virConnectOpen on its own thread
 
  private:
   struct Live {
@@ -73,7 +81,12 @@ class LibvirtVmControl : public VmControl {
   Error failure(const std::string& what);
   Error domainGone(const std::string& why);
   Status usable() const;
+  // virConnectOpen(uri_) on a thread of its own (or the one still under
+  // way), waited for at most timeoutMs_.
+  Maybe<virConnectPtr> open(bool eventLoop);
   void disconnect();
+  // An open still under way is left to close what it gets by itself.
+  void abandonOpen();
 
   static constexpr Millis kLiveCacheMs = 50;
 
@@ -88,6 +101,9 @@ class LibvirtVmControl : public VmControl {
   std::atomic<bool> interrupted_{false};
   std::optional<Live> cached_;
   std::chrono::steady_clock::time_point cachedAt_;
+  // The open under way, if any (interrupt() reaches it from another thread).
+  std::mutex openMu_;
+  std::shared_ptr<PendingOpen> pending_;
 };
 
 }  // namespace htier
