@@ -3,13 +3,16 @@
 // LibvirtVmControl through libvirt's own API against libvirt's test driver
 // (test:///FILE: domains kept in memory, fresh for each connection; see
 // testdata/test-driver-node.xml).  The test driver has no virtio-mem
-// resize (virDomainUpdateDeviceFlags is not implemented) and no aliases:
-// the resize itself, and libvirtd going away, are tested against a real
+// resize (virDomainUpdateDeviceFlags is not implemented), no aliases and
+// so no VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE: the tests play that
+// event's part through the handler its callback calls; the resize itself,
+// real size events and libvirtd going away are tested against a real
 // libvirtd in tests/vm/e2e_libvirt.py.  A libvirtd that accepts and never
 // answers is a unix socket of the test's own (FakeLibvirtd).
 #include "libvirt/LibvirtVmControl.h"
 
 #include <gtest/gtest.h>
+#include <libvirt/virterror.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -355,4 +358,132 @@ TEST(LibvirtVmControl, InterruptEndsAHungConnectAtOnce) {
   EXPECT_LT(afterInterrupt, 500);
   EXPECT_TRUE(contains(st.message(), "interrupted")) << st.message();
   fake.close();
+}
+
+// ---- sizes from VIR_DOMAIN_EVENT_ID_MEMORY_DEVICE_SIZE_CHANGE ---------------
+
+// Seeded from the live XML at connect; then the events keep the plugged
+// size current and a size poll reads no XML (no libvirt call).
+TEST(LibvirtVmControl, SizesFollowTheEventsWithoutAnXmlReadPerPoll) {
+  LibvirtVmControl c(testUri(), "vm-a", 2000);
+  ASSERT_TRUE(c.connect());
+  ASSERT_TRUE(c.followsSizeEvents());
+  ASSERT_EQ(c.sizeEvents(), std::optional<uint64_t>(0));
+  uint64_t reads = c.xmlReads();
+  EXPECT_GE(reads, 1u);  // the seed
+  for (int i = 0; i < 20; i++) {
+    auto size = c.size("node0");
+    ASSERT_TRUE(size) << size.message();
+    EXPECT_EQ(*size, 0u);
+    ASSERT_TRUE(c.requestedSize("node1"));
+  }
+  EXPECT_EQ(c.xmlReads(), reads);
+
+  c.memoryDeviceSizeChanged("node0", 131072);  // KiB
+  auto size = c.size("node0");
+  ASSERT_TRUE(size) << size.message();
+  EXPECT_EQ(*size, 128 * kMiB);
+  auto info = c.describe("node0");
+  ASSERT_TRUE(info) << info.message();
+  EXPECT_EQ(info->sizeBytes, 128 * kMiB);
+  EXPECT_EQ(info->requestedBytes, 128 * kMiB);  // from the XML
+  auto other = c.size("node1");  // an event for one device only
+  ASSERT_TRUE(other);
+  EXPECT_EQ(*other, 0u);
+  c.memoryDeviceSizeChanged("node1", 65536);
+  c.memoryDeviceSizeChanged("node0", 65536);  // the latest counts
+  EXPECT_EQ(*c.size("node0"), 64 * kMiB);
+  EXPECT_EQ(*c.size("node1"), 64 * kMiB);
+  EXPECT_EQ(c.xmlReads(), reads);
+  EXPECT_EQ(c.sizeEvents(), std::optional<uint64_t>(3));
+  EXPECT_TRUE(c.connected());
+}
+
+// Events may never come (or be lost): the XML is read again every
+// xmlRefreshMs all the same, and what it says replaces older events.
+TEST(LibvirtVmControl, TheXmlIsReadAgainNowAndThenAsASafetyNet) {
+  LibvirtVmControl c(testUri(), "vm-a", 2000, 200);
+  ASSERT_TRUE(c.connect());
+  c.memoryDeviceSizeChanged("node0", 131072);
+  uint64_t reads = c.xmlReads();
+  EXPECT_EQ(*c.size("node0"), 128 * kMiB);
+  EXPECT_EQ(c.xmlReads(), reads);
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  auto size = c.size("node0");
+  ASSERT_TRUE(size) << size.message();
+  EXPECT_EQ(c.xmlReads(), reads + 1);
+  EXPECT_EQ(*size, 0u);  // the test driver's XML: nothing plugged
+  // An event after that read counts again.
+  c.memoryDeviceSizeChanged("node0", 2048);
+  EXPECT_EQ(*c.size("node0"), 2 * kMiB);
+}
+
+// A reconnect (events may have been missed meanwhile) seeds the sizes
+// from the XML again; what the old connection's events said is dropped,
+// and the count of events goes on.
+TEST(LibvirtVmControl, AReconnectReadsTheSizesAgain) {
+  LibvirtVmControl c(testUri(), "vm-a", 2000);
+  ASSERT_TRUE(c.connect());
+  c.memoryDeviceSizeChanged("node0", 131072);
+  EXPECT_EQ(*c.size("node0"), 128 * kMiB);
+  ASSERT_TRUE(c.connect());
+  EXPECT_EQ(*c.size("node0"), 0u);
+  EXPECT_EQ(c.sizeEvents(), std::optional<uint64_t>(1));
+  c.memoryDeviceSizeChanged("node0", 4096);
+  EXPECT_EQ(*c.size("node0"), 4 * kMiB);
+  EXPECT_EQ(c.sizeEvents(), std::optional<uint64_t>(2));
+}
+
+// An event libvirt should never send (no alias, a size no device can
+// have) is not believed: the XML is read again instead.
+TEST(LibvirtVmControl, AMalformedSizeEventIsIgnoredAndTheXmlReadAgain) {
+  LibvirtVmControl c(testUri(), "vm-a", 2000);
+  ASSERT_TRUE(c.connect());
+  uint64_t reads = c.xmlReads();
+  c.memoryDeviceSizeChanged(nullptr, 4096);
+  c.memoryDeviceSizeChanged("node0", 1ull << 60);  // KiB: 2^70 bytes
+  auto size = c.size("node0");
+  ASSERT_TRUE(size) << size.message();
+  EXPECT_EQ(*size, 0u);
+  EXPECT_EQ(c.xmlReads(), reads + 1);
+  EXPECT_EQ(c.sizeEvents(), std::optional<uint64_t>(0));
+  EXPECT_TRUE(c.connected());
+}
+
+// A real event through libvirt's event loop: the test driver's shared
+// test:///default sends a lifecycle event when its domain "test" is
+// destroyed from another connection; the next call reads the XML again
+// (not the safety net: 60 s here) and finds the domain gone.
+TEST(LibvirtVmControl, ALifecycleEventMakesTheNextCallReadTheXml) {
+  const char* uri = "test:///default";
+  LibvirtVmControl c(uri, "test", 2000, 60000);
+  ASSERT_TRUE(c.connect());
+  ASSERT_TRUE(c.followsSizeEvents());
+  auto before = c.size("virtiomem0");  // "test" has no virtio-mem
+  ASSERT_FALSE(before);
+  EXPECT_TRUE(contains(before.message(), "no virtio-mem device"));
+  uint64_t reads = c.xmlReads();
+
+  virConnectPtr other = virConnectOpen(uri);
+  ASSERT_NE(other, nullptr);
+  virDomainPtr dom = virDomainLookupByName(other, "test");
+  ASSERT_NE(dom, nullptr);
+  ASSERT_EQ(virDomainDestroy(dom), 0);
+  Error last;
+  auto t0 = std::chrono::steady_clock::now();
+  while (msSince(t0) < 5000) {
+    auto s = c.size("virtiomem0");
+    last = s.error();
+    if (last.sysErrno == ENOENT)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(last.sysErrno, ENOENT) << last.message;
+  EXPECT_TRUE(contains(last.message, "not running")) << last.message;
+  EXPECT_EQ(c.xmlReads(), reads + 1);
+  EXPECT_FALSE(c.connected());
+  // test:///default lives as long as the process: leave it as found.
+  EXPECT_EQ(virDomainCreate(dom), 0);
+  virDomainFree(dom);
+  virConnectClose(other);
 }
