@@ -239,8 +239,10 @@ void Engine::maintainQmp(VmRuntime& vm, Millis now) {
       }
     }
     bool connected = c.connected();
-    return [this, &vm, st, found, fast, slow, connected] {
+    std::optional<uint64_t> events = c.sizeEvents();
+    return [this, &vm, st, found, fast, slow, connected, events] {
       vm.qmpConnected = connected;
+      vm.sizeEvents = events;
       connectDone(vm, st, found, fast, slow);
     };
   });
@@ -424,9 +426,11 @@ void Engine::refreshSizes(VmRuntime& vm) {
       polls[i].size = c.size(wants[i].id);
     }
     bool connected = c.connected();
-    return [this, &vm, polls, connected] {
+    std::optional<uint64_t> events = c.sizeEvents();
+    return [this, &vm, polls, connected, events] {
       vm.polling = false;
       vm.qmpConnected = connected;
+      vm.sizeEvents = events;
       pollDone(vm, polls);
     };
   });
@@ -737,6 +741,7 @@ EngineStatus Engine::status() const {
     v.decisions = vm.decisions;
     v.resizes = vm.resizes;
     v.qmpErrors = vm.qmpErrors;
+    v.sizeEvents = vm.sizeEvents;
     s.chargedBytes += v.chargedBytes;
     s.vms.push_back(std::move(v));
   }

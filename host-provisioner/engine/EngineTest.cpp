@@ -42,6 +42,7 @@ class FakeVm : public VmControl {
   Maybe<VmDevices> findDevices(const VmDevices& configured) override {
     return found ? *found : Maybe<VmDevices>(configured);
   }
+  std::optional<uint64_t> sizeEvents() const override { return events; }
   Maybe<DeviceInfo> describe(const std::string& d) override {
     if (!connected())
       return makeError("gone");
@@ -93,6 +94,7 @@ class FakeVm : public VmControl {
   // What the VM's own description names (libvirt's domain XML); unset:
   // the configured devices.
   std::optional<Maybe<VmDevices>> found;
+  std::optional<uint64_t> events;  // size events followed (libvirt)
 
  private:
   bool connected_ = false;
@@ -538,6 +540,20 @@ TEST_F(EngineTest, DevicesFoundAtConnectAreManaged) {
   run(6000);
   EXPECT_EQ(requested(0), 512 * kMiB);
   EXPECT_EQ(vms_[i]->devices["vs0"].info.requestedBytes, 1536 * kMiB);
+}
+
+// The size events a libvirt control followed reach the status with its
+// next job (a size poll); a QMP VM has none.
+TEST_F(EngineTest, SizeEventsOfTheControlAreInTheStatus) {
+  size_t i = addVm(vmConfig("lv", 256 * kMiB, 2 * kGiB), 2 * kGiB);
+  addVm(vmConfig("qmp", 256 * kMiB, 2 * kGiB), 2 * kGiB);
+  vms_[i]->events = 0;
+  start();
+  EXPECT_EQ(engine_->status().vms[0].sizeEvents, std::optional<uint64_t>(0));
+  vms_[i]->events = 7;
+  run(500);
+  EXPECT_EQ(engine_->status().vms[0].sizeEvents, std::optional<uint64_t>(7));
+  EXPECT_FALSE(engine_->status().vms[1].sizeEvents);
 }
 
 // A VM whose devices cannot be found (a domain without virtio-mem on node

@@ -97,6 +97,8 @@ struct VmRuntime {
   uint64_t decisions = 0;  // the policy changed the VM's quota
   uint64_t resizes = 0;    // qom-sets of requested-size QEMU confirmed
   uint64_t qmpErrors = 0;  // failed QMP connects and commands
+  // Size-change events the backend followed (libvirt), as of its last job.
+  std::optional<uint64_t> sizeEvents;
 };
 
 }  // namespace htier

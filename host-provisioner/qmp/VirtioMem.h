@@ -55,6 +55,9 @@ class VmControl {
   // The one call that may come from another thread than the others: makes
   // the command in progress fail at once (shutdown).
   virtual void interrupt() {}
+  // Size-change events the backend has received, where it follows them
+  // (libvirt); QMP's sizes are polled: none.
+  virtual std::optional<uint64_t> sizeEvents() const { return std::nullopt; }
 };
 
 class QmpVmControl : public VmControl {

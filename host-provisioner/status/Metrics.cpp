@@ -154,6 +154,15 @@ const std::vector<VmMetric>& vmMetrics() {
       {"htier_provisiond_vm_qmp_errors_total",
        "Failed QMP connects and commands.", kCounter,
        [](V v) { return num(v.qmpErrors); }},
+      {"htier_provisiond_vm_size_events_total",
+       "Memory-device size-change events received from libvirt (libvirt "
+       "VMs only).",
+       kCounter,
+       [](V v) -> std::optional<double> {
+         if (!v.sizeEvents)
+           return std::nullopt;
+         return num(*v.sizeEvents);
+       }},
   };
   return metrics;
 }

@@ -52,6 +52,7 @@ namespace {
   v.decisions = 5;
   v.resizes = 7;
   v.qmpErrors = 1;
+  v.sizeEvents = 23;
   s.vms.push_back(v);
   VmStatus b;
   b.name = "vm-b";
@@ -93,7 +94,8 @@ TEST(Metrics, NoSeriesForWhatAVmDoesNotHave) {
   auto m = parseExposition(metricsText(sample()));
   for (const char* name : {"htier_provisiond_vm_guest_hot_set_bytes",
                            "htier_provisiond_vm_guest_report_age_seconds",
-                           "htier_provisiond_vm_slow_plugged_bytes"}) {
+                           "htier_provisiond_vm_slow_plugged_bytes",
+                           "htier_provisiond_vm_size_events_total"}) {
     EXPECT_EQ(m.count(std::string(name) + "{vm=\"vm-a\"}"), 1u) << name;
     EXPECT_EQ(m.count(std::string(name) + "{vm=\"vm-b\"}"), 0u) << name;
   }

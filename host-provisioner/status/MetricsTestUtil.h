@@ -169,6 +169,9 @@ inline std::vector<std::string> metricsVersusStatus(
     if (vm["has_report"].get<bool>())
       for (const auto& [metric, field] : vmReportMetricFields())
         expect(metric + sel + "}", vm[field]);
+    if (vm.contains("size_events"))
+      expect("htier_provisiond_vm_size_events_total" + sel + "}",
+             vm["size_events"]);
     if (vm.contains("slow_plugged_bytes")) {
       expect("htier_provisiond_vm_slow_plugged_bytes" + sel + "}",
              vm["slow_plugged_bytes"]);

@@ -97,6 +97,7 @@ void vmFields(FieldIo f, VmStatus& v) {
   f("decisions", v.decisions);
   f("resizes", v.resizes);
   f("qmp_errors", v.qmpErrors);
+  f("size_events", v.sizeEvents);
   f("reason", v.reason);
   f("last_error", v.lastError);
   f("weight", v.weight);

@@ -47,6 +47,8 @@ struct VmStatus {
   uint64_t decisions = 0;  // the policy changed the quota
   uint64_t resizes = 0;    // confirmed qom-sets of requested-size
   uint64_t qmpErrors = 0;  // failed QMP connects and commands
+  // Memory-device size-change events followed (libvirt VMs only).
+  std::optional<uint64_t> sizeEvents;
 };
 
 struct EngineStatus {

@@ -36,8 +36,10 @@ EngineStatus sample() {
   v.decisions = 4;
   v.resizes = 6;
   v.qmpErrors = 1;
+  v.sizeEvents = 12;
   s.vms.push_back(v);
   v.name = "vm-b";
+  v.sizeEvents.reset();
   v.stuck = true;
   v.hasReport = false;
   v.slowPluggedBytes.reset();
@@ -55,6 +57,8 @@ TEST(Status, JsonRoundTrips) {
   EXPECT_EQ(statusToJson(*back), statusToJson(s));
   EXPECT_EQ(back->vms[0].slowPluggedBytes, 512 * kMiB);
   EXPECT_FALSE(back->vms[1].slowPluggedBytes);
+  EXPECT_EQ(back->vms[0].sizeEvents, std::optional<uint64_t>(12));
+  EXPECT_FALSE(back->vms[1].sizeEvents);
   EXPECT_EQ(back->vms[0].rejectedByReason.at("implausible"), 2u);
   EXPECT_EQ(back->vms[0].resizes, 6u);
   EXPECT_FALSE(statusFromJson("{}"));

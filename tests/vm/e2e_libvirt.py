@@ -21,7 +21,10 @@ adopts the sizes libvirt reports and changes nothing until fresh reports;
 provisiond holds every VM's memory, reconnects and re-adopts, and no size
 changes meanwhile; (4) through the new connection: vm-a idle shrinks
 toward its min, vm-b busy grows; (5) vm-a's domain is destroyed: its share
-is released after the grace period.  Throughout, a sampler reads both
+is released after the grace period.  provisiond takes the plugged sizes
+from libvirt's memory-device size-change events (its status counts them:
+size_events): they must come, on the first connection and on the one
+after libvirtd's restart, and agree with the XML.  Throughout, a sampler reads both
 domains' live XML from libvirt (not QMP) every 0.5 s and checks the sum of
 the fast devices (each at max(current, requested)) <= capacity, requests
 within [min, max] and block-aligned; the guests' HTIER-STAT lines show that
@@ -97,6 +100,27 @@ def requests(s):
     """The requested sizes in a sample: {vm: {"fast": r, "slow": r}}."""
     return {vm: {k: r for k, (_, r) in d.items()}
             for vm, d in s["dev"].items()}
+
+
+def size_events(s, vm):
+    return (vm_status(s, vm) or {}).get("size_events")
+
+
+def events_agree(s, vms):
+    """Every VM in @vms has had size events and provisiond's plugged size
+    (from them) is libvirt's <current> in the same sample."""
+    return all(s["dev"].get(n) and (size_events(s, n) or 0) > 0 and
+               (vm_status(s, n) or {}).get("plugged_bytes") == cur(s, n)
+               for n in vms)
+
+
+def events_summary(s):
+    if s is None:
+        return "no sample"
+    return ", ".join("%s: %s events, plugged %s, XML %s" % (
+        n, size_events(s, n), human((vm_status(s, n) or {}).get(
+            "plugged_bytes")), human(cur(s, n) if s["dev"].get(n) else None))
+        for n in VMS)
 
 
 def write_config(path, tmp, uri, domains):
@@ -249,6 +273,11 @@ def phases(tap, guests, A, B, sampler, prov, prov_log, libvirtd, domains,
                "libvirt's live XML: <current> follows <requested>)",
                "after %.0fs: %s" % (sampler.now() - t1,
                                     summary(sampler.latest())))
+    s = wait_until(sampler, lambda s: events_agree(s, VMS), 10)
+    tap.result(s is not None,
+               "provisiond saw both devices' size-change events, and its "
+               "plugged sizes (from them) are libvirt's <current>",
+               events_summary(sampler.latest()))
     deadline = time.time() + 10
     while time.time() < deadline:
         s = sampler.latest()
@@ -311,6 +340,7 @@ def phases(tap, guests, A, B, sampler, prov, prov_log, libvirtd, domains,
     took = libvirtd.start()
     t_up = sampler.now()
     s = wait_until(sampler, lambda s: all_phase(s, "active"), 30)
+    events_before = {n: size_events(s, n) or 0 for n in VMS} if s else {}
     readopted = open(prov_log).read().count(": adopted virtiomem0") - \
         adopted_before
     after = sampler.latest_with(VMS)
@@ -341,6 +371,14 @@ def phases(tap, guests, A, B, sampler, prov, prov_log, libvirtd, domains,
                "vm-b grows (resized through the new connection)",
                "after %.0fs: %s" % (sampler.now() - t4,
                                     summary(sampler.latest())))
+    s = wait_until(sampler, lambda s: events_before and events_agree(
+        s, VMS) and all((size_events(s, n) or 0) > events_before[n] for n in VMS),
+        10)
+    tap.result(s is not None,
+               "the size events come through the new connection too (both "
+               "VMs' counts grew), and agree with libvirt's <current>",
+               "at re-adoption %s; now %s" % (
+                   events_before, events_summary(sampler.latest())))
 
     # ---- phase 5: a domain destroyed ------------------------------------
     r = libvirtd.virsh("destroy", domains["vm-a"])
