@@ -363,6 +363,18 @@ TEST_F(QemuTest, DaemonServesMetricsThatEqualItsStatus) {
                       json({{"v", 2}, {"type", "report"}}).dump() + "\n" +
                       reportLine(384 * kMiB, 400 * kMiB, 100 * kMiB);
   ASSERT_TRUE(guestSaysThenVmGrowsTo(guest, lines, 384 * kMiB));
+  // QEMU holds the new size once it has answered the qom-set; the daemon
+  // applies that answer on its next tick (until then the status says the
+  // old requested-size, the VM charged at the larger of the two: see the
+  // README, "What it does, every tick").  Wait for the daemon to say so.
+  ASSERT_TRUE(waitFor(
+      [&] {
+        auto doc = fetchStatus(status, 3000);
+        return doc && json::parse(*doc)["vms"][0]["requested_bytes"] ==
+                          384 * kMiB;
+      },
+      5000))
+      << readLog("daemon");
 
   // The policy runs every 200 ms: take the status and a scrape until both
   // come from the same tick.
