@@ -108,7 +108,7 @@ class Htier : public Policy {
     keysUp_.resize(cfg.batchPages);
     keysDown_.resize(cfg.batchPages);
     period_ = std::max(cfg.pebsBasePeriod, static_cast<double>(HTIER_PEBS_INITIAL_PERIOD));
-    windowUs_ = cfg.abitWindowMs > 0 ? cfg.abitWindowMs * 1000 : 50000;  // htier_abit_start
+    windowUs_ = cfg.abitWindowMs > 0 ? cfg.abitWindowMs * 1000 : 5000;  // htier_abit_start
     maxIntervalEpochs_ = std::max<uint32_t>(
         1, static_cast<uint32_t>(cfg.scanMaxMs / cfg.epochMs + 0.5));
   }
