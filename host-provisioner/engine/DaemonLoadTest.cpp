@@ -22,8 +22,8 @@
 #include <thread>
 
 #include "engine/Daemon.h"
+#include "htier/protocol/line_reader.h"
 #include "policy/PolicyRegistry.h"
-#include "util/LineReader.h"
 #include "util/TestTempDir.h"
 #include "util/Units.h"
 #include "util/UnixSocket.h"
@@ -63,7 +63,7 @@ class PeerServer {
  protected:
   struct Conn {
     Fd fd;
-    LineReader lines{1 << 20};
+    protocol::LineReader lines{1 << 20};
   };
   virtual void onConnect(Conn&) {}
   virtual void onLine(Conn&, const std::string&) {}

@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "util/Excerpt.h"
+#include "htier/protocol/excerpt.h"
 
 namespace htier {
 
@@ -25,8 +25,8 @@ Status readCount(const json& msg, const char* key, uint64_t max, uint64_t& dst,
     return okStatus();
   if (!it->is_number_unsigned())
     return reject(RejectReason::kBadField,
-                  std::string(key) +
-                      " is not a non-negative integer: " + describeJson(*it),
+                  std::string(key) + " is not a non-negative integer: " +
+                      protocol::describeJson(*it),
                   why);
   uint64_t v = it->get<uint64_t>();
   if (v > max)
@@ -50,7 +50,7 @@ std::string readCurve(const json& c, uint64_t maxMemoryBytes,
   for (const auto& p : c) {
     if (!p.is_array() || p.size() != 2 || !p[0].is_number_unsigned() ||
         !p[1].is_number())
-      return "curve point is not [bytes, share]: " + describeJson(p);
+      return "curve point is not [bytes, share]: " + protocol::describeJson(p);
     CurvePoint cp{p[0].get<uint64_t>(), p[1].get<double>()};
     if (cp.fastBytes > maxMemoryBytes)
       return "curve point beyond the VM's memory";
