@@ -23,6 +23,7 @@
 
 #include "engine/Daemon.h"
 #include "htier/protocol/line_reader.h"
+#include "htier/protocol/message.h"
 #include "policy/PolicyRegistry.h"
 #include "util/TestTempDir.h"
 #include "util/Units.h"
@@ -206,13 +207,9 @@ class ScriptedGuest : public PeerServer {
     if (now < nextReportMs_)
       return;
     nextReportMs_ = now + 200;
-    sendLine(c, json{{"v", 1},
-                     {"type", "report"},
-                     {"seq", ++seq_},
-                     {"fast_resident_bytes", 0},
-                     {"slow_resident_bytes", 0},
-                     {"hot_set_bytes", 0}}
-                    .dump());
+    protocol::ReportMessage idle;
+    idle.seq = ++seq_;
+    sendLine(c, protocol::encodeMessage(idle));
   }
 
   Mode mode_;
