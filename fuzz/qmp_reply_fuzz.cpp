@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "htier/protocol/line_reader.h"
 #include "qmp/QmpClient.h"
 #include "qmp/VirtioMem.h"
-#include "util/LineReader.h"
 #include "util/Log.h"
 
 using namespace htier;
@@ -32,7 +32,7 @@ class FuzzTransport : public QmpTransport {
   }
 
  private:
-  LineReader lines_{1 << 20};
+  protocol::LineReader lines_{1 << 20};
 };
 
 }  // namespace

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "util/Excerpt.h"
+#include "htier/protocol/excerpt.h"
 
 namespace htier {
 
@@ -69,7 +69,7 @@ class ObjectReader {
     else if (j->is_number_float())
       error(key, "must be an integer (got " + j->dump() + ")");
     else
-      error(key, "must be a non-negative integer, got " + describeJson(*j));
+      error(key, "must be a non-negative integer, got " + protocol::describeJson(*j));
     return false;
   }
 
@@ -124,7 +124,7 @@ class ObjectReader {
       return false;
     if (!j->is_number() || j->get<double>() <= 0 || j->get<double>() > 1e6) {
       error(key, "must be a number greater than 0 and at most 1e6 (got " +
-                     describeJson(*j) + ")");
+                     protocol::describeJson(*j) + ")");
       return false;
     }
     dst = j->get<double>();

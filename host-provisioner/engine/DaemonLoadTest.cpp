@@ -22,8 +22,9 @@
 #include <thread>
 
 #include "engine/Daemon.h"
+#include "htier/protocol/line_reader.h"
+#include "htier/protocol/message.h"
 #include "policy/PolicyRegistry.h"
-#include "util/LineReader.h"
 #include "util/TestTempDir.h"
 #include "util/Units.h"
 #include "util/UnixSocket.h"
@@ -63,7 +64,7 @@ class PeerServer {
  protected:
   struct Conn {
     Fd fd;
-    LineReader lines{1 << 20};
+    protocol::LineReader lines{1 << 20};
   };
   virtual void onConnect(Conn&) {}
   virtual void onLine(Conn&, const std::string&) {}
@@ -206,13 +207,9 @@ class ScriptedGuest : public PeerServer {
     if (now < nextReportMs_)
       return;
     nextReportMs_ = now + 200;
-    sendLine(c, json{{"v", 1},
-                     {"type", "report"},
-                     {"seq", ++seq_},
-                     {"fast_resident_bytes", 0},
-                     {"slow_resident_bytes", 0},
-                     {"hot_set_bytes", 0}}
-                    .dump());
+    protocol::ReportMessage idle;
+    idle.seq = ++seq_;
+    sendLine(c, protocol::encodeMessage(idle));
   }
 
   Mode mode_;

@@ -18,9 +18,9 @@
 #include <optional>
 #include <string>
 
+#include "htier/protocol/line_reader.h"
 #include "link/Message.h"
 #include "util/Clock.h"
-#include "util/LineReader.h"
 #include "util/RateLimit.h"
 #include "util/UnixSocket.h"
 
@@ -95,7 +95,7 @@ class GuestLink : public GuestChannel {
   std::string path_;
   uint64_t maxMemoryBytes_;
   Fd fd_;
-  LineReader lines_;
+  protocol::LineReader lines_;
   Millis nextConnectMs_ = 0;
   Millis backoffMs_ = 0;
   uint64_t quotaSeq_ = 0;

@@ -60,7 +60,9 @@ TEST_F(GuestLinkTest, ReportsInQuotaOut) {
   ASSERT_TRUE(link.connected());
   Fd guest = acceptOne(*listener);
   std::string report =
-      R"({"v":1,"type":"report","seq":1,"hot_set_bytes":1048576})"
+      R"({"v":1,"type":"report","seq":1,"fast_resident_bytes":2097152,)"
+      R"("slow_resident_bytes":0,"hot_set_bytes":1048576,"quota_bytes":0,)"
+      R"("samples_fast":0,"samples_slow":0})"
       "\n{bad}\n";
   ASSERT_TRUE(writeAll(guest.get(), report, monotonicMillis() + 1000));
   std::optional<GuestReport> got;

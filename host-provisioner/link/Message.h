@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// The guest <-> host message contract (design.md): one JSON object per
-// line, "v": 1, "type".  The guest is untrusted: a report is accepted only
-// if every number is a non-negative integer within what the VM can hold,
-// the hot set fits in the resident memory it reports, and the curve is
-// well formed.  A bad curve is dropped on its own (the report still counts
-// with its hot set); anything else bad rejects the whole line.
+// The daemon's side of the guest <-> host message contract (design.md).
+// Encoding and strict decoding live in the shared protocol library
+// (protocol/, linked by htier-agent too); this adapts them to the
+// daemon's types (Maybe, GuestReport, the reject reasons of its metrics)
+// and adds what only the host can check.  The guest is untrusted: a report
+// is accepted only if every number is a non-negative integer within what
+// the VM can hold and the hot set fits in the resident memory it reports.
+// A bad curve is dropped on its own (the report still counts with its hot
+// set); anything else bad rejects the whole line.
 #pragma once
 
 #include <cstdint>
@@ -13,13 +16,13 @@
 #include <string_view>
 #include <vector>
 
+#include "htier/protocol/message.h"
 #include "policy/Policy.h"
 #include "util/Maybe.h"
 
 namespace htier {
 
-constexpr size_t kMaxMessageBytes = 64 * 1024;
-constexpr size_t kMaxCurvePoints = 256;
+using protocol::kMaxMessageBytes;
 
 struct GuestReport {
   uint64_t seq = 0;
@@ -43,7 +46,7 @@ struct ParsedMessage {
 // rejectReasonName() is kept in step with this enum.
 enum class RejectReason {
   kNotJson,      // not JSON, or not a JSON object
-  kBadVersion,   // "v" is not 1, or "type" is missing
+  kBadVersion,   // "v" is not 1, or "type" is missing or not a string
   kBadField,     // a field of the wrong type, a required one missing
   kImplausible,  // numbers the VM cannot hold (more than its memory, a hot
                  // set larger than its resident memory)

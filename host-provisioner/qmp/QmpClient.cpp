@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "qmp/QmpClient.h"
 
-#include "util/Excerpt.h"
+#include "htier/protocol/excerpt.h"
 #include "util/Log.h"
 
 namespace htier {
@@ -68,7 +68,7 @@ Status QmpClient::connect() {
   const json* qmp = member(greeting, "QMP", json::value_t::object);
   if (!qmp) {
     fail();
-    return makeError("not a QMP greeting: " + printableExcerpt(line.value()));
+    return makeError("not a QMP greeting: " + protocol::printableExcerpt(line.value()));
   }
   version_ = versionOf(*qmp);
   connected_ = true;
@@ -111,14 +111,14 @@ Maybe<json> QmpClient::awaitReply(uint64_t id, const std::string& command,
     json msg = json::parse(line.value(), nullptr, false);
     if (msg.is_discarded() || !msg.is_object()) {
       HLOG(kWarning) << "qmp: ignoring unparsable line: "
-                     << printableExcerpt(line.value());
+                     << protocol::printableExcerpt(line.value());
       continue;
     }
     if (msg.contains("event")) {
       const json* name = member(msg, "event", json::value_t::string);
       if (!name) {
         HLOG(kWarning) << "qmp: ignoring an event without a name: "
-                       << printableExcerpt(line.value());
+                       << protocol::printableExcerpt(line.value());
         continue;
       }
       if (events_.size() >= kMaxEvents)
@@ -134,7 +134,7 @@ Maybe<json> QmpClient::awaitReply(uint64_t id, const std::string& command,
     bool anonymousError = idIt == msg.end() && msg.contains("error");
     if (!mine && !anonymousError) {
       HLOG(kDebug) << "qmp: dropping stale reply "
-                   << printableExcerpt(line.value());
+                   << protocol::printableExcerpt(line.value());
       continue;
     }
     if (auto err = msg.find("error"); err != msg.end()) {
@@ -142,14 +142,14 @@ Maybe<json> QmpClient::awaitReply(uint64_t id, const std::string& command,
       const json* desc = member(*err, "desc", json::value_t::string);
       if (!cls || !desc)
         return makeError(command + ": malformed error reply: " +
-                         printableExcerpt(line.value()));
+                         protocol::printableExcerpt(line.value()));
       return makeError(command + ": " + cls->get<std::string>() + ": " +
                        desc->get<std::string>());
     }
     auto ret = msg.find("return");
     if (ret == msg.end())
       return makeError(command + ": reply without return: " +
-                       printableExcerpt(line.value()));
+                       protocol::printableExcerpt(line.value()));
     return std::move(*ret);
   }
 }

@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "htier/protocol/line_reader.h"
 #include "qmp/QmpClient.h"
 #include "qmp/VirtioMem.h"
-#include "util/LineReader.h"
 #include "util/Units.h"
 
 using namespace htier;
@@ -55,7 +55,7 @@ class ScriptedTransport : public QmpTransport {
   bool closed_ = false;
 
  private:
-  LineReader lines_{1 << 20};
+  protocol::LineReader lines_{1 << 20};
   std::vector<std::string>* sent_;
 };
 

@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "htier/protocol/line_reader.h"
 #include "qmp/QmpTransport.h"
-#include "util/LineReader.h"
 #include "util/UnixSocket.h"
 
 namespace htier {
@@ -81,7 +81,7 @@ class UnixQmpTransport : public QmpTransport {
  private:
   std::string path_;
   Fd fd_;
-  LineReader lines_;
+  protocol::LineReader lines_;
   Fd interrupt_;  // an eventfd, readable once interrupted
 };
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "qmp/VirtioMem.h"
 
-#include "util/Excerpt.h"
+#include "htier/protocol/excerpt.h"
 
 namespace htier {
 
@@ -18,7 +18,7 @@ Maybe<uint64_t> QmpVmControl::getU64(const std::string& path,
     return r.error();
   if (!r->is_number_unsigned())
     return makeError("qom-get " + path + " " + prop +
-                     ": expected an unsigned integer, got " + describeJson(*r));
+                     ": expected an unsigned integer, got " + protocol::describeJson(*r));
   return r->get<uint64_t>();
 }
 
@@ -34,7 +34,7 @@ Maybe<DeviceInfo> QmpVmControl::describe(const std::string& device) {
     return memdev.error();
   if (!memdev->is_string())
     return makeError("qom-get " + path + " memdev: expected a path, got " +
-                     describeJson(*memdev));
+                     protocol::describeJson(*memdev));
   auto max = getU64(memdev->get<std::string>(), "size");
   if (!max)
     return max.error();

@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "htier/protocol/message.h"
 #include "qmp/QmpClient.h"
 #include "qmp/VirtioMem.h"
 #include "status/MetricsTestUtil.h"
@@ -169,14 +170,12 @@ class QemuTest : public ::testing::Test {
   }
 
   static std::string reportLine(uint64_t hot, uint64_t fast, uint64_t slow) {
-    return json({{"v", 1},
-                 {"type", "report"},
-                 {"seq", 1},
-                 {"hot_set_bytes", hot},
-                 {"fast_resident_bytes", fast},
-                 {"slow_resident_bytes", slow}})
-               .dump() +
-           "\n";
+    protocol::ReportMessage r;
+    r.seq = 1;
+    r.hotSetBytes = hot;
+    r.fastResidentBytes = fast;
+    r.slowResidentBytes = slow;
+    return protocol::encodeMessage(r) + "\n";
   }
 
   // Sends lines as the guest, then waits for the daemon to set vm0's

@@ -60,10 +60,10 @@ class FakeHost {
   std::optional<ReportMessage> readReport(std::chrono::milliseconds timeout = 3000ms) {
     auto line = readLine(timeout);
     if (!line) return std::nullopt;
-    auto d = decodeMessage(*line);
-    EXPECT_TRUE(std::holds_alternative<Message>(d)) << *line;
-    if (!std::holds_alternative<Message>(d)) return std::nullopt;
-    auto* r = std::get_if<ReportMessage>(&std::get<Message>(d));
+    auto d = protocol::decodeMessage(*line);
+    EXPECT_TRUE(std::holds_alternative<protocol::Message>(d)) << *line;
+    if (!std::holds_alternative<protocol::Message>(d)) return std::nullopt;
+    auto* r = std::get_if<ReportMessage>(&std::get<protocol::Message>(d));
     EXPECT_TRUE(r) << *line;
     return r ? std::optional(*r) : std::nullopt;
   }
@@ -157,7 +157,7 @@ TEST_F(AgentLoop, BuildReportReadsSysfsAndComputesCurve) {
   fake_.remove("stats/hotness_histogram");
   r = agent.buildReport();
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->quotaBytes, kUnlimitedQuotaBytes);
+  EXPECT_EQ(r->quotaBytes, protocol::kUnlimitedQuotaBytes);
   EXPECT_TRUE(r->quotaUnlimited);
   EXPECT_FALSE(r->curve);
 
@@ -247,7 +247,7 @@ TEST_F(AgentLoop, SurvivesGarbageAndOverlongLinesFromHost) {
   start(fastOptions(fake_));
   ASSERT_TRUE(host->readReport());
   host->send("garbage");
-  host->send(std::string(kMaxMessageBytes + 10, 'x'));
+  host->send(std::string(protocol::kMaxMessageBytes + 10, 'x'));
   host->send("{\"v\":1,\"type\":\"quota\",\"seq\":1}");
   host->send(R"({"v":1,"type":"quota","seq":2,"fast_bytes":4096,"effective_in_ms":10})");
   ASSERT_TRUE(waitFor([&] { return fake_.get("quota_bytes") == "4096"; }));

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "agent/textfile.h"
+#include "common/curve.h"
 #include "common/log.h"
 #include "common/state.h"
 
@@ -56,7 +57,7 @@ Result<ReportMessage> Agent::buildReport() const {
   auto quota = parseQuota(*quotaText);
   if (!quota) return Error::msg("quota_bytes: " + quota.error().message);
   r.quotaUnlimited = quota->unlimited;
-  r.quotaBytes = quota->unlimited ? kUnlimitedQuotaBytes : quota->bytes;
+  r.quotaBytes = quota->unlimited ? protocol::kUnlimitedQuotaBytes : quota->bytes;
   // The curve is optional: without a readable histogram, say nothing.
   if (auto h = sysfs_.read("stats/hotness_histogram")) {
     if (auto bins = parseU64List(*h)) r.curve = accessShareCurve(*bins, kPageBytes);
@@ -116,7 +117,7 @@ void Agent::writeTextfile(Clock::time_point now) {
 
 void Agent::queueReport(ReportMessage r, Clock::time_point now) {
   r.seq = ++seq_;
-  std::string line = encodeMessage(r);
+  std::string line = protocol::encodeMessage(r);
   line += '\n';
   if (outMidLine_) {
     // Finish the line already on its way; replace anything queued after it.
@@ -182,15 +183,15 @@ void Agent::checkPendingQuota(Clock::time_point now) {
 
 void Agent::handleLine(std::string_view line) {
   ++counters_.linesReceived;
-  auto decoded = decodeMessage(line);
-  if (auto* f = std::get_if<DecodeFailure>(&decoded)) {
+  auto decoded = protocol::decodeMessage(line);
+  if (auto* f = std::get_if<protocol::DecodeFailure>(&decoded)) {
     ++counters_.badMessages;
     ++counters_.badByKind[static_cast<size_t>(f->kind)];
-    HLOG_WARN("bad message from host (%s: %s), %" PRIu64 " so far", decodeErrorName(f->kind), f->detail.c_str(),
-              counters_.badMessages.load());
+    HLOG_WARN("bad message from host (%s: %s), %" PRIu64 " so far", protocol::decodeErrorName(f->kind),
+              f->detail.c_str(), counters_.badMessages.load());
     return;
   }
-  const Message& m = std::get<Message>(decoded);
+  const protocol::Message& m = std::get<protocol::Message>(decoded);
   if (const auto* q = std::get_if<QuotaMessage>(&m)) {
     applyQuota(*q, Clock::now());
     return;
@@ -199,31 +200,17 @@ void Agent::handleLine(std::string_view line) {
   HLOG_WARN("ignoring a '%s' message from the host", "report");
 }
 
-void Agent::consumeInput(const char* data, size_t len) {
-  std::string_view chunk(data, len);
-  while (!chunk.empty()) {
-    size_t nl = chunk.find('\n');
-    std::string_view part = chunk.substr(0, nl);
-    if (discarding_) {
-      if (nl != std::string_view::npos) discarding_ = false;
-    } else if (in_.size() + part.size() > kMaxMessageBytes) {
-      ++counters_.linesReceived;
-      ++counters_.badMessages;
-      ++counters_.badByKind[static_cast<size_t>(DecodeError::kTooLong)];
-      HLOG_WARN("bad message from host (too_long: over %zu bytes), dropped", kMaxMessageBytes);
-      in_.clear();
-      discarding_ = (nl == std::string_view::npos);
-    } else {
-      in_.append(part);
-      if (nl != std::string_view::npos) {
-        if (!in_.empty() && in_.back() == '\r') in_.pop_back();
-        if (!in_.empty()) handleLine(in_);
-        in_.clear();
-      }
-    }
-    if (nl == std::string_view::npos) break;
-    chunk.remove_prefix(nl + 1);
+void Agent::consumeInput(std::string_view bytes) {
+  uint64_t before = in_.oversizedLines();
+  in_.feed(bytes);
+  for (uint64_t n = in_.oversizedLines() - before; n > 0; --n) {
+    ++counters_.linesReceived;
+    ++counters_.badMessages;
+    ++counters_.badByKind[static_cast<size_t>(DecodeError::kTooLong)];
+    HLOG_WARN("bad message from host (too_long: over %zu bytes), dropped", protocol::kMaxMessageBytes);
   }
+  while (auto line = in_.next())
+    if (!line->empty()) handleLine(*line);
 }
 
 bool Agent::readInput(Clock::time_point now) {
@@ -232,7 +219,7 @@ bool Agent::readInput(Clock::time_point now) {
     ssize_t n = ::read(fd_, buf, sizeof buf);
     if (n > 0) {
       hostSeen(now);
-      consumeInput(buf, static_cast<size_t>(n));
+      consumeInput(std::string_view(buf, static_cast<size_t>(n)));
       continue;
     }
     if (n == 0) {  // virtio-serial: host side not connected; socket: peer gone
@@ -303,7 +290,6 @@ void Agent::closeChannel(Clock::time_point now, CloseReason why) {
   }
   // Whatever was half-sent or half-received belonged to that connection.
   in_.clear();
-  discarding_ = false;
   out_.clear();
   outMidLine_ = false;
 }

@@ -22,10 +22,16 @@
 #include <string>
 
 #include "agent/channel.h"
-#include "common/message.h"
 #include "common/sysfs.h"
+#include "htier/protocol/line_reader.h"
+#include "htier/protocol/message.h"
 
 namespace htier::agent {
+
+// The guest <-> host messages, shared with htier-provisiond (protocol/).
+using protocol::DecodeError;
+using protocol::QuotaMessage;
+using protocol::ReportMessage;
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -107,7 +113,7 @@ class Agent {
   void flushOutput(Clock::time_point now);
   // Returns false when the channel was closed (EOF or error).
   bool readInput(Clock::time_point now);
-  void consumeInput(const char* data, size_t len);
+  void consumeInput(std::string_view bytes);
   void applyQuota(const QuotaMessage& q, Clock::time_point now);
   void checkPendingQuota(Clock::time_point now);
   int pollTimeoutMs(Clock::time_point now) const;
@@ -125,8 +131,8 @@ class Agent {
   // are only built then, so an absent host costs no seq numbers.
   enum class Host { kUnknown, kPresent, kAbsent } host_ = Host::kUnknown;
 
-  std::string in_;
-  bool discarding_ = false;  // inside an over-long line
+  // The host's bytes split into lines; an over-long one is dropped whole.
+  protocol::LineReader in_{protocol::kMaxMessageBytes};
   std::string out_;          // unsent bytes of at most one or two lines
   bool outMidLine_ = false;  // part of out_'s first line is already written
 

@@ -10,13 +10,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "htier/protocol/message.h"
+
 namespace htier {
 
-struct CurvePoint {
-  uint64_t fastBytes = 0;
-  double accessShare = 0.0;  // 0..1
-  bool operator==(const CurvePoint&) const = default;
-};
+// A point as the report carries it: {fastBytes, accessShare}.
+using CurvePoint = protocol::CurvePoint;
 
 // Estimated accesses per page of hotness bin `bin` in one window: 0 for bin
 // 0; for bin i >= 1 (accesses in [2^(i-1), 2^i)) the midpoint of the

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "util/Excerpt.h"
+#include "htier/protocol/excerpt.h"
 
 #include <cstdio>
 
-namespace htier {
+namespace htier::protocol {
 
 namespace {
 constexpr size_t kMaxStringShown = 64;
@@ -48,4 +48,4 @@ std::string describeJson(const nlohmann::json& value) {
   }
 }
 
-}  // namespace htier
+}  // namespace htier::protocol

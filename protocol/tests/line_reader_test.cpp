@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "util/LineReader.h"
+#include "htier/protocol/line_reader.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 
-using namespace htier;
+using namespace htier::protocol;
 
 TEST(LineReader, SplitsLinesAcrossFeedsAndStripsCr) {
   LineReader r(64);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "util/LineReader.h"
+#include "htier/protocol/line_reader.h"
 
-namespace htier {
+namespace htier::protocol {
 
 void LineReader::compact() {
   if (start_ == buf_.size()) {
@@ -67,4 +67,4 @@ void LineReader::clear() {
   discarding_ = false;
 }
 
-}  // namespace htier
+}  // namespace htier::protocol

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-namespace htier {
+namespace htier::protocol {
 
 class LineReader {
  public:
@@ -43,4 +43,4 @@ class LineReader {
   uint64_t oversized_ = 0;
 };
 
-}  // namespace htier
+}  // namespace htier::protocol

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace htier {
+namespace htier::protocol {
 
 // At most maxBytes of text, each byte outside printable ASCII as "\xNN",
 // "..." appended when cut.
@@ -22,4 +22,4 @@ std::string printableExcerpt(std::string_view text, size_t maxBytes = 200);
 // "an array (3 elements)", "an object (1 key)".
 std::string describeJson(const nlohmann::json& value);
 
-}  // namespace htier
+}  // namespace htier::protocol
