@@ -529,6 +529,16 @@ def main():
                  "reproduces it). Regenerate everything: `make bench` (or, "
                  "with an existing build, `BUILD=build bench/run.sh`).\n"
                  % when)
+    dated = []
+    for name, what in (("vm", "section 2 (guest)"), ("cost", "section 5 (cost)"),
+                       ("vm612", "section 6 (Linux 6.12)")):
+        d = load(os.path.join(res, name + ".json"))
+        if d and (d.get("started") or d.get("generated")):
+            dated.append("%s %s" % (what, d.get("started") or d.get("generated")))
+    if dated:
+        o.append("The guest results are those of their own runs, which a "
+                 "simulator-only run (`BENCH_SKIP_VM=1`) keeps: %s.\n"
+                 % "; ".join(dated))
     o.append("Machine: %s.\n" % machine())
     body = []
     sim_section(res, rel, body, verdicts)
