@@ -620,9 +620,10 @@ static void htier_round(struct htier_ctx *ctx)
 	 */
 	ctx->passes_since_cool += ctx->ops->samples_by_walk ?
 				  (u32)ctx->walk.wraps : 1;
-	ctx->samples_since_cool += atomic64_read(&ctx->stats.samples) -
-				   samples_before;
 	/* PEBS also waits for enough samples (htier_pebs_cool_due()). */
+	if (!ctx->ops->samples_by_walk)
+		ctx->samples_since_cool += atomic64_read(&ctx->stats.samples) -
+					   samples_before;
 	if (ctx->ops->samples_by_walk ?
 	    ctx->passes_since_cool >= ctx->cur.cooling_period_scans :
 	    htier_pebs_cool_due(ctx->passes_since_cool,

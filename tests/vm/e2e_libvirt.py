@@ -47,7 +47,7 @@ import htiervm  # noqa: E402
 import libvirttools  # noqa: E402
 import e2e_provisioner as e2e  # noqa: E402
 # The same two VMs, capacity and tunables as the QMP end-to-end test.
-from e2e_provisioner import (BLOCK, CAPACITY, GRACE_MS, HYST, TOTAL,  # noqa: E402
+from e2e_provisioner import (GRACE_MS, HYST, TOTAL,  # noqa: E402
                              VMS, WORKLOAD_MIB, Tap, check_guests,
                              dev_summary as summary, fast_req as req,
                              fast_size as cur, guest_total_kb, vm_status,
@@ -124,26 +124,8 @@ def events_summary(s):
 
 
 def write_config(path, tmp, uri, domains):
-    cfg = {
-        "fast_capacity_bytes": CAPACITY,
-        "interval_ms": 500,
-        "policy": "utility",
-        "block_size_bytes": BLOCK,
-        "hold_ms": 2000,
-        "hysteresis_bytes": HYST,
-        "shrink_notice_ms": 2000,
-        "unplug_timeout_ms": 10000,
-        "vm_gone_grace_ms": GRACE_MS,
-        "report_stale_ms": 20000,
-        "qmp_timeout_ms": 2000,
-        "status_socket": os.path.join(tmp, "prov.sock"),
-        "vms": [{
-            "name": name, "backend": "libvirt", "domain": domains[name],
-            "uri": uri,
-            "min_fast_bytes": c["min"], "max_fast_bytes": c["max"],
-            "weight": c["weight"], "fast_base_bytes": c["base"],
-            "total_bytes": TOTAL} for name, c in VMS.items()],
-    }
+    cfg = e2e.base_config(tmp, lambda name: {
+        "backend": "libvirt", "domain": domains[name], "uri": uri})
     with open(path, "w") as f:
         json.dump(cfg, f, indent=1)
 

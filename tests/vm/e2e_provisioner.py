@@ -38,7 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import htiervm  # noqa: E402
 from provtools import (MiB, Qmp, Provisioner, fetch_status, guest_stats,  # noqa: E402
-                       last_stat, wait_for_socket, human, free_loopback_port,
+                       last_stat, human, free_loopback_port,
                        fetch_metrics, parse_exposition, promtool_check)
 
 BUILD = htiervm.BUILD
@@ -233,9 +233,11 @@ def check_guests(tap, guests, base_up, base_total, name):
                "\n".join(bad[:5]) if bad else None)
 
 
-def write_config(path, tmp, metrics_port):
-    cfg = {
-        "metrics_listen": "127.0.0.1:%d" % metrics_port,
+def base_config(tmp, vm_keys):
+    """The daemon's config for the two VMs, less how each VM is reached:
+    @vm_keys(name) gives those keys (QMP sockets here, a libvirt domain in
+    e2e_libvirt.py)."""
+    return {
         "fast_capacity_bytes": CAPACITY,
         "interval_ms": 500,
         "policy": "utility",
@@ -248,18 +250,19 @@ def write_config(path, tmp, metrics_port):
         "report_stale_ms": 20000,
         "qmp_timeout_ms": 2000,
         "status_socket": os.path.join(tmp, "prov.sock"),
-        "vms": [],
+        "vms": [dict(vm_keys(name), name=name,
+                     min_fast_bytes=c["min"], max_fast_bytes=c["max"],
+                     weight=c["weight"], fast_base_bytes=c["base"],
+                     total_bytes=TOTAL) for name, c in VMS.items()],
     }
-    for name, c in VMS.items():
-        cfg["vms"].append({
-            "name": name,
-            "qmp": os.path.join(tmp, name + ".qmp"),
-            "channel": os.path.join(tmp, name + ".sock"),
-            "fast_device": "vm0", "slow_device": "vs0",
-            "min_fast_bytes": c["min"], "max_fast_bytes": c["max"],
-            "weight": c["weight"], "fast_base_bytes": c["base"],
-            "total_bytes": TOTAL,
-        })
+
+
+def write_config(path, tmp, metrics_port):
+    cfg = base_config(tmp, lambda name: {
+        "qmp": os.path.join(tmp, name + ".qmp"),
+        "channel": os.path.join(tmp, name + ".sock"),
+        "fast_device": "vm0", "slow_device": "vs0"})
+    cfg["metrics_listen"] = "127.0.0.1:%d" % metrics_port
     with open(path, "w") as f:
         json.dump(cfg, f, indent=1)
     return cfg
@@ -694,7 +697,7 @@ def phases(tap, guests, A, B, sampler, prov, binary, cfg_path, prov_log,
                  "no guest's total memory ever dropped (guest view)")
 
     B.send("quit")
-    st = B.wait(30)
+    B.wait(30)
     rc = prov.stop()
     tap.result(rc == 0, "provisioner exits 0 on SIGTERM", "exit %s" % rc)
     tap.note("total %.0fs" % (time.time() - t_start))

@@ -8,12 +8,8 @@
 # must say so once, and must resume demoting when the node is back; no byte
 # of the workload may change.  TAP between HTIER-TAP markers; the host
 # watches for HTIER-UNPLUG-SLOW / HTIER-REPLUG-SLOW and resizes the device.
+suite=nodeoffline
 . /htier/tap.sh
-finish() {
-	[ -n "$wl" ] && kill -TERM $wl 2>/dev/null && wait $wl
-	echo "HTIER-TAP-END nodeoffline $fail"
-	exit $fail
-}
 slow_gone() { [ "$(cat $N/has_memory)" = "0" ]; }
 offline_warns() { dmesg | grep -c 'allocation from offline node'; }
 
@@ -81,11 +77,5 @@ d1=$(stat demoted_pages)
 wait_until 60 sh -c "[ \$(cat $S/demoted_pages) -gt $((d1 + 1024)) ]"
 check $? "demotions to node 1 resume ($(($(stat demoted_pages) - d1)) pages since it came back; $dg while it was gone)"
 
-kill -TERM $wl; wait $wl
-rc=$?
-wl=
-sed 's/^/# /' /tmp/w.out
-check $rc "the workload's 96 MiB are intact"
-rmmod htier
-check $? "rmmod htier"
+stop_workload 96
 finish

@@ -7,12 +7,8 @@
 # refuse slow_nodes naming a node without memory, and tier once the memory
 # is plugged and slow_nodes is written.  TAP between HTIER-TAP markers; the
 # host watches for HTIER-PLUG-SLOW and plugs the device.
+suite=noslow
 . /htier/tap.sh
-finish() {
-	[ -n "$wl" ] && kill -TERM $wl 2>/dev/null && wait $wl
-	echo "HTIER-TAP-END noslow $fail"
-	exit $fail
-}
 lost_lines() { dmesg | grep -c 'have no memory'; }
 
 echo "HTIER-TAP-BEGIN noslow"
@@ -49,11 +45,5 @@ wait_until 60 sh -c "[ \$(cat $S/demoted_pages) -gt 1024 ]"
 [ $? = 0 ] && [ "$(lost_lines)" = 0 ]
 check $? "a 4 MiB quota demotes to node 1 ($(stat demoted_pages) pages), no 'have no memory' line ($(lost_lines))"
 
-kill -TERM $wl; wait $wl
-rc=$?
-wl=
-sed 's/^/# /' /tmp/w.out
-check $rc "the workload's 32 MiB are intact"
-rmmod htier
-check $? "rmmod htier"
+stop_workload 32
 finish

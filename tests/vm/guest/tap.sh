@@ -19,3 +19,20 @@ wait_until() {
 	return 1
 }
 slow_has_memory() { [ "$(cat $N/has_memory)" = "0-1" ]; }
+# stop_workload MIB: end the htier_workload started as $wl (its memory
+# checked as it exits), then unload htier.ko; each a TAP result.
+stop_workload() {
+	kill -TERM $wl; wait $wl
+	rc=$?
+	wl=
+	sed 's/^/# /' /tmp/w.out
+	check $rc "the workload's $1 MiB are intact"
+	rmmod htier
+	check $? "rmmod htier"
+}
+# finish: end the TAP block of $suite (set before sourcing) and exit.
+finish() {
+	[ -n "$wl" ] && kill -TERM $wl 2>/dev/null && wait $wl
+	echo "HTIER-TAP-END $suite $fail"
+	exit $fail
+}
